@@ -1,0 +1,74 @@
+"""Parse and check request parameters, failing with clear 400/422 errors."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from enum import Enum
+from typing import Any, TypeVar
+
+from aiohttp import web
+
+from stash_sense.api.errors import ApiError
+
+E = TypeVar("E", bound=Enum)
+
+
+def int_param(request: web.Request, name: str, default: int, *, lo: int, hi: int) -> int:
+    """Read an integer query parameter within [lo, hi]."""
+    raw = request.query.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ApiError(400, "bad_parameter", f"{name} must be an integer") from None
+    if not lo <= value <= hi:
+        raise ApiError(400, "bad_parameter", f"{name} must be between {lo} and {hi}")
+    return value
+
+
+def id_param(request: web.Request, name: str = "id") -> int:
+    """Read a positive integer path parameter."""
+    raw = request.match_info[name]
+    if not raw.isdigit() or int(raw) <= 0:
+        raise ApiError(400, "bad_parameter", f"{name} must be a positive integer")
+    return int(raw)
+
+
+def list_param(request: web.Request, name: str) -> list[str]:
+    """Read a repeated or comma-separated query parameter."""
+    values: list[str] = []
+    for raw in request.query.getall(name, []):
+        values.extend(part.strip() for part in raw.split(",") if part.strip())
+    return values
+
+
+def enum_list_param(request: web.Request, name: str, enum: type[E]) -> list[E]:
+    """Read a list of enum values by their value."""
+    result = []
+    for raw in list_param(request, name):
+        try:
+            result.append(enum(raw))
+        except ValueError:
+            allowed = ", ".join(str(m.value) for m in enum)
+            raise ApiError(400, "bad_parameter", f"{name} must be among {allowed}") from None
+    return result
+
+
+async def json_body(request: web.Request) -> Any:
+    """Read a JSON request body (its size is capped by the app's client_max_size)."""
+    if request.content_type != "application/json":
+        raise ApiError(415, "unsupported_media_type", "send Content-Type: application/json")
+    raw = await request.read()
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as err:
+        raise ApiError(400, "invalid_json", f"body is not valid JSON: {err}") from None
+
+
+def only_keys(data: dict[str, Any], allowed: Iterable[str], where: str = "body") -> None:
+    """Reject unknown keys in a JSON object."""
+    unknown = sorted(set(data) - set(allowed))
+    if unknown:
+        raise ApiError(422, "unknown_field", f"{where} has unknown fields: {', '.join(unknown)}")

@@ -1,0 +1,42 @@
+"""JSON shapes of domain objects, shared by the routes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from stash_sense.queue import Job
+
+
+def iso(timestamp: float | None) -> str | None:
+    """Format a Unix time as ISO 8601 UTC."""
+    if timestamp is None:
+        return None
+    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="milliseconds")
+
+
+def job_json(job: Job) -> dict[str, Any]:
+    """Describe a job for the API."""
+    return {
+        "id": job.id,
+        "type": job.type,
+        "args": job.args,
+        "state": job.state.value,
+        "priority": job.priority,
+        "resource": job.resource.value,
+        "idempotency_key": job.idempotency_key,
+        "attempts": job.attempts,
+        "max_attempts": job.max_attempts,
+        "run_at": iso(job.run_at),
+        "last_error": job.last_error,
+        "progress": {
+            "done": job.progress.done,
+            "total": job.progress.total,
+            "message": job.progress.message,
+        },
+        "cancel_requested": job.cancel_requested,
+        "created_at": iso(job.created_at),
+        "updated_at": iso(job.updated_at),
+        "started_at": iso(job.started_at),
+        "finished_at": iso(job.finished_at),
+    }

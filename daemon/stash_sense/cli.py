@@ -1,0 +1,115 @@
+"""The `stash-sense` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from stash_sense import __version__
+from stash_sense.config import Config, ConfigError, load_config, redacted, render_example
+from stash_sense.logs import setup_logging
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_CONFIG = 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments and run the chosen command; return the exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "command"):
+        parser.print_help()
+        return EXIT_CONFIG
+    result: int = args.command(args)
+    return result
+
+
+def _parser() -> argparse.ArgumentParser:
+    """Build the argument parser."""
+    parser = argparse.ArgumentParser(prog="stash-sense", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"stash-sense {__version__}")
+    commands = parser.add_subparsers(title="commands")
+
+    run = commands.add_parser("run", help="run the daemon")
+    _config_arg(run)
+    run.set_defaults(command=_run)
+
+    config = commands.add_parser("config", help="inspect the configuration")
+    config_commands = config.add_subparsers(title="config commands", required=True)
+    check = config_commands.add_parser("check", help="validate and print the effective config")
+    _config_arg(check)
+    check.set_defaults(command=_config_check)
+    example = config_commands.add_parser("example", help="print the annotated default config")
+    example.set_defaults(command=_config_example)
+    return parser
+
+
+def _config_arg(parser: argparse.ArgumentParser) -> None:
+    """Add the shared --config option."""
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="TOML config file (default: ./config.toml if present, else built-in defaults)",
+    )
+
+
+def _load(args: argparse.Namespace) -> tuple[Config, Path | None] | None:
+    """Load the config and its source, or print one line per problem to stderr."""
+    try:
+        return load_config(args.config)
+    except ConfigError as err:
+        for problem in err.problems:
+            print(f"config error: {problem}", file=sys.stderr)
+        return None
+
+
+def _config_check(args: argparse.Namespace) -> int:
+    """Validate the config and print it with secrets redacted."""
+    loaded = _load(args)
+    if loaded is None:
+        return EXIT_CONFIG
+    config, source = loaded
+    print(f"# Effective configuration (from {source or 'built-in defaults'} and environment)")
+    print(redacted(config), end="")
+    return EXIT_OK
+
+
+def _config_example(args: argparse.Namespace) -> int:
+    """Print the annotated default config."""
+    print(render_example(), end="")
+    return EXIT_OK
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Run the daemon until it is stopped."""
+    loaded = _load(args)
+    if loaded is None:
+        return EXIT_CONFIG
+    config, _ = loaded
+    # Imported here so `config check` stays fast and works without the heavy stack.
+    from stash_sense.api.auth import ensure_token  # noqa: PLC0415
+    from stash_sense.daemon import build_app, data_dir, serve  # noqa: PLC0415
+    from stash_sense.store import StoreError  # noqa: PLC0415
+
+    setup_logging(config.log.level, secrets=[config.stash.api_key, config.server.token])
+    try:
+        token = ensure_token(config.server.token, data_dir(config))
+    except OSError as err:
+        logging.getLogger(__name__).error("Cannot prepare the data dir: %s", err)
+        return EXIT_ERROR
+    # The generated token must never reach the log either.
+    setup_logging(config.log.level, secrets=[config.stash.api_key, token])
+    try:
+        asyncio.run(serve(build_app(config, token)))
+    except StoreError as err:
+        logging.getLogger(__name__).error("%s", err)
+        return EXIT_ERROR
+    except OSError as err:
+        logging.getLogger(__name__).error("Cannot start the API: %s", err)
+        return EXIT_ERROR
+    return EXIT_OK

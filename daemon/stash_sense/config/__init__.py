@@ -1,0 +1,28 @@
+"""Configuration: typed, frozen settings read from TOML and the environment."""
+
+from stash_sense.config.loader import DEFAULT_PATH, ConfigError, load_config
+from stash_sense.config.model import (
+    Config,
+    LogConfig,
+    PathsConfig,
+    QueueConfig,
+    ServerConfig,
+    StashConfig,
+    StoreConfig,
+)
+from stash_sense.config.render import redacted, render_example
+
+__all__ = [
+    "DEFAULT_PATH",
+    "Config",
+    "ConfigError",
+    "LogConfig",
+    "PathsConfig",
+    "QueueConfig",
+    "ServerConfig",
+    "StashConfig",
+    "StoreConfig",
+    "load_config",
+    "redacted",
+    "render_example",
+]

@@ -1,0 +1,150 @@
+"""The settings tree: one frozen dataclass per TOML section, defaults and limits in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def setting(
+    default: Any,
+    doc: str,
+    *,
+    min: float | None = None,
+    max: float | None = None,
+    choices: tuple[str, ...] | None = None,
+    secret: bool = False,
+    url: bool = False,
+) -> Any:
+    """Declare a config key with its default, one-line doc and validation limits."""
+    meta = {"doc": doc, "min": min, "max": max, "choices": choices, "secret": secret, "url": url}
+    if isinstance(default, list):
+        return field(default_factory=lambda: list(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+def section(cls: type[Any], doc: str) -> Any:
+    """Declare a nested section with its one-line doc."""
+    return field(default_factory=cls, metadata={"doc": doc, "section": True})
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """HTTP API settings."""
+
+    host: str = setting("127.0.0.1", "Address the API binds to; use 0.0.0.0 in Docker.")
+    port: int = setting(6960, "TCP port of the API.", min=1, max=65535)
+    token: str = setting(
+        "",
+        "Bearer token for the API; empty: generate one into the data dir on first start.",
+        secret=True,
+    )
+    cors_origins: list[str] = setting(
+        [], "Browser origins allowed to call the API, e.g. your Stash URL.", url=True
+    )
+    max_body_bytes: int = setting(
+        1_048_576, "Largest request body accepted, in bytes.", min=1024, max=64 * 1_048_576
+    )
+
+
+@dataclass(frozen=True)
+class StashConfig:
+    """How to reach Stash."""
+
+    url: str = setting("http://localhost:9999", "Base URL of Stash (without /graphql).", url=True)
+    api_key: str = setting(
+        "", "Stash API key (Settings > Security); empty when Stash has no login.", secret=True
+    )
+    requests_per_second: float = setting(
+        5.0, "Shared rate limit for all GraphQL calls to Stash.", min=0.1, max=1000
+    )
+    timeout_seconds: float = setting(30.0, "Timeout of one GraphQL request.", min=1, max=600)
+    max_retries: int = setting(
+        3, "Retries of a request on transient errors (refused, 5xx, timeout).", min=0, max=20
+    )
+    check_interval_seconds: float = setting(
+        30.0, "How often to re-check Stash's reachability and schema.", min=1, max=3600
+    )
+
+
+@dataclass(frozen=True)
+class PathsConfig:
+    """Where Stash Sense keeps its files."""
+
+    data_dir: str = setting("./data", "Folder for the database, token and caches.")
+
+
+@dataclass(frozen=True)
+class LogConfig:
+    """Logging."""
+
+    level: str = setting(
+        "INFO", "Log level.", choices=("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+    )
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    """SQLite store tuning."""
+
+    busy_timeout_ms: int = setting(
+        5000, "How long a connection waits for a lock before failing.", min=100, max=600_000
+    )
+    checkpoint_interval_seconds: float = setting(
+        300.0, "How often the WAL is checkpointed (truncated).", min=5, max=86_400
+    )
+
+
+@dataclass(frozen=True)
+class ConcurrencyConfig:
+    """Workers per resource class."""
+
+    gpu: int = setting(1, "Concurrent jobs on the GPU (face identification).", min=0, max=16)
+    cpu: int = setting(1, "Concurrent CPU-heavy jobs (analyzers, hashing).", min=0, max=64)
+    io: int = setting(2, "Concurrent I/O-bound jobs (Stash and stash-box calls).", min=0, max=64)
+
+
+@dataclass(frozen=True)
+class QueueConfig:
+    """Durable job queue."""
+
+    max_attempts: int = setting(
+        5, "Attempts before a job is marked failed (dead letter).", min=1, max=100
+    )
+    retry_base_seconds: float = setting(
+        5.0, "First retry delay; doubles per attempt, with jitter.", min=0, max=86_400
+    )
+    retry_max_seconds: float = setting(
+        3600.0, "Upper bound of one retry delay.", min=0, max=604_800
+    )
+    shutdown_grace_seconds: float = setting(
+        30.0,
+        "On shutdown, how long running jobs may finish before they are requeued.",
+        min=0,
+        max=3600,
+    )
+    poll_interval_seconds: float = setting(
+        5.0, "Safety-net poll for due jobs; enqueues wake workers at once.", min=0.05, max=600
+    )
+    keep_finished_days: float = setting(
+        14.0, "Succeeded and cancelled jobs older than this are pruned.", min=0, max=3650
+    )
+    keep_failed_days: float = setting(
+        30.0, "Failed jobs older than this are pruned.", min=0, max=3650
+    )
+    prune_interval_hours: float = setting(
+        6.0, "How often the prune maintenance job is enqueued.", min=0.01, max=720
+    )
+    concurrency: ConcurrencyConfig = section(ConcurrencyConfig, "Workers per resource class.")
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every setting of the daemon."""
+
+    server: ServerConfig = section(ServerConfig, "HTTP API.")
+    stash: StashConfig = section(StashConfig, "Connection to Stash.")
+    paths: PathsConfig = section(PathsConfig, "Files and folders.")
+    log: LogConfig = section(LogConfig, "Logging.")
+    store: StoreConfig = section(StoreConfig, "SQLite store.")
+    queue: QueueConfig = section(QueueConfig, "Durable job queue.")

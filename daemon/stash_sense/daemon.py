@@ -1,0 +1,187 @@
+"""Assemble the daemon: store, job queue, Stash client and API on one aiohttp app."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+from aiohttp import web
+
+from stash_sense import __version__
+from stash_sense.api import auth, health, jobs
+from stash_sense.api.cors import cors_middleware
+from stash_sense.api.errors import error_middleware
+from stash_sense.config import Config
+from stash_sense.keys import (
+    CONFIG,
+    DATABASE,
+    JOB_QUEUE,
+    JOB_REGISTRY,
+    STARTED_AT,
+    STASH,
+    STASH_STATUS,
+)
+from stash_sense.queue import JobQueue, JobRegistry, JobStore
+from stash_sense.queue.maintenance import JobPruner, PruneJobsArgs
+from stash_sense.stash.client import StashClient
+from stash_sense.stash.monitor import StashMonitor, StashStatus
+from stash_sense.store import Database
+
+_LOGGER = logging.getLogger(__name__)
+DB_FILE = "stash_sense.db"
+STASH_CAPABILITY = "stash"
+
+
+def build_app(config: Config, token: str) -> web.Application:
+    """Create the application; its cleanup contexts start and stop every service."""
+    app = web.Application(
+        client_max_size=config.server.max_body_bytes,
+        middlewares=[
+            cors_middleware(config.server.cors_origins),
+            error_middleware,
+            auth.auth_middleware(token, frozenset({health.HEALTH_PATH})),
+        ],
+    )
+    app[CONFIG] = config
+    app[STARTED_AT] = time.time()
+    app[JOB_REGISTRY] = JobRegistry()
+    # Order matters: contexts start in this order and stop in reverse, so workers
+    # stop before the Stash client closes and the database closes last.
+    app.cleanup_ctx.extend([_store_ctx, _queue_ctx, _stash_ctx, _workers_ctx, _maintenance_ctx])
+    app.add_routes(health.routes)
+    app.add_routes(jobs.routes)
+    return app
+
+
+def data_dir(config: Config) -> Path:
+    """Return the absolute data dir."""
+    return Path(config.paths.data_dir).expanduser().resolve()
+
+
+async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Open the database for the app's lifetime."""
+    config = app[CONFIG]
+    db = Database(data_dir(config) / DB_FILE, busy_timeout_ms=config.store.busy_timeout_ms)
+    await db.open()
+    app[DATABASE] = db
+    yield
+    await db.close()
+
+
+async def _queue_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Create the job queue and recover jobs a dead process left running."""
+    config = app[CONFIG]
+    store = JobStore(app[DATABASE])
+    registry = app[JOB_REGISTRY]
+    registry.register(JobPruner(store, config.queue).job_type())
+    # Recovery runs here, before the API binds, so no client sees a stale "running" job.
+    recovered = await store.recover()
+    if recovered.requeued or recovered.failed or recovered.cancelled:
+        _LOGGER.info(
+            "Recovered interrupted jobs: %d requeued, %d failed (too many attempts), %d cancelled",
+            recovered.requeued,
+            recovered.failed,
+            recovered.cancelled,
+        )
+    app[JOB_QUEUE] = JobQueue(store, registry, config.queue)
+    yield
+
+
+async def _stash_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Connect to Stash and keep watching it; Stash being down never stops the daemon."""
+    config = app[CONFIG]
+    queue = app[JOB_QUEUE]
+    client = StashClient(config.stash)
+    status = StashStatus()
+    app[STASH] = client
+    app[STASH_STATUS] = status
+    monitor = StashMonitor(
+        client,
+        status,
+        interval=config.stash.check_interval_seconds,
+        on_ready=lambda ready: queue.set_capability(STASH_CAPABILITY, ready),
+    )
+    async with _background(monitor.run(), "stash-monitor"):
+        yield
+    await client.close()
+
+
+async def _workers_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Run the worker pools; on shutdown give running jobs their grace period."""
+    queue = app[JOB_QUEUE]
+    await queue.start()
+    yield
+    await queue.stop()
+
+
+async def _maintenance_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Checkpoint the WAL and enqueue job pruning periodically."""
+    config = app[CONFIG]
+    db = app[DATABASE]
+    queue = app[JOB_QUEUE]
+    prune_type = app[JOB_REGISTRY].get("maintenance.prune_jobs")
+
+    async def prune() -> None:
+        await queue.enqueue(prune_type, PruneJobsArgs(), idempotency_key="maintenance.prune_jobs")
+
+    async with (
+        _background(_every(config.store.checkpoint_interval_seconds, db.checkpoint), "wal"),
+        _background(_every(config.queue.prune_interval_hours * 3600, prune), "prune"),
+    ):
+        yield
+
+
+async def _every(seconds: float, action: Callable[[], Awaitable[None]]) -> None:
+    """Run `action` every `seconds`, logging (not raising) its failures."""
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await action()
+        except Exception:
+            _LOGGER.exception("Periodic task %s failed", getattr(action, "__name__", action))
+
+
+@contextlib.asynccontextmanager
+async def _background(coro: Awaitable[None], name: str) -> AsyncIterator[None]:
+    """Run a coroutine as a task for the duration of the block, then cancel it."""
+    task = asyncio.ensure_future(coro)
+    task.set_name(name)
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def serve(app: web.Application) -> None:
+    """Run the daemon until SIGTERM or SIGINT, then shut down in order."""
+    config = app[CONFIG]
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    # setup() runs the cleanup contexts' start-up halves: recovery happens before bind.
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, config.server.host, config.server.port)
+        await site.start()
+        _LOGGER.info(
+            "Stash Sense %s listening on http://%s:%d",
+            __version__,
+            config.server.host,
+            config.server.port,
+        )
+        await stop.wait()
+        _LOGGER.info("Shutting down")
+    finally:
+        await runner.cleanup()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+    _LOGGER.info("Stopped cleanly")

@@ -1,0 +1,19 @@
+"""Typed keys for the objects the daemon keeps on its aiohttp application."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from stash_sense.config import Config
+from stash_sense.queue import JobQueue, JobRegistry
+from stash_sense.stash.client import StashClient
+from stash_sense.stash.monitor import StashStatus
+from stash_sense.store import Database
+
+CONFIG = web.AppKey("config", Config)
+STARTED_AT = web.AppKey("started_at", float)
+DATABASE = web.AppKey("database", Database)
+JOB_REGISTRY = web.AppKey("job_registry", JobRegistry)
+JOB_QUEUE = web.AppKey("job_queue", JobQueue)
+STASH = web.AppKey("stash", StashClient)
+STASH_STATUS = web.AppKey("stash_status", StashStatus)
