@@ -8,8 +8,16 @@ import socket
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
-from stash_sense.config import Config, PathsConfig, QueueConfig, ServerConfig, StashConfig
+from stash_sense.config import (
+    Config,
+    EventsConfig,
+    PathsConfig,
+    QueueConfig,
+    ServerConfig,
+    StashConfig,
+)
 from stash_sense.config.model import ConcurrencyConfig
 
 TOKEN = "test-token-0123456789"
@@ -28,13 +36,14 @@ def daemon_config(
     stash_url: str | None = None,
     stash_api_key: str = "",
     port: int = 0,
-    **server: object,
+    server: dict[str, Any] | None = None,
+    events: dict[str, Any] | None = None,
 ) -> Config:
     """Build a config for a daemon under test: fast timers, loopback only."""
     return Config(
         server=dataclasses.replace(
             ServerConfig(host="127.0.0.1", port=port or free_port(), token=TOKEN),
-            **server,  # type: ignore[arg-type]
+            **(server or {}),
         ),
         stash=StashConfig(
             url=stash_url or f"http://127.0.0.1:{free_port()}",
@@ -42,7 +51,7 @@ def daemon_config(
             requests_per_second=1000.0,
             timeout_seconds=2.0,
             max_retries=1,
-            check_interval_seconds=1.0,
+            check_interval_seconds=0.5,
         ),
         paths=PathsConfig(data_dir=str(data_dir)),
         queue=QueueConfig(
@@ -51,6 +60,9 @@ def daemon_config(
             poll_interval_seconds=0.05,
             shutdown_grace_seconds=2.0,
             concurrency=ConcurrencyConfig(gpu=1, cpu=1, io=2),
+        ),
+        events=dataclasses.replace(
+            EventsConfig(reconnect_max_seconds=1.0, reconcile_page_size=20), **(events or {})
         ),
     )
 

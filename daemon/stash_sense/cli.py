@@ -38,6 +38,13 @@ def _parser() -> argparse.ArgumentParser:
     _config_arg(run)
     run.set_defaults(command=_run)
 
+    backfill = commands.add_parser(
+        "backfill", help="queue identification of every scene never identified (low priority)"
+    )
+    _config_arg(backfill)
+    backfill.add_argument("--wait", action="store_true", help="follow the job's progress")
+    backfill.set_defaults(command=_backfill)
+
     config = commands.add_parser("config", help="inspect the configuration")
     config_commands = config.add_subparsers(title="config commands", required=True)
     check = config_commands.add_parser("check", help="validate and print the effective config")
@@ -83,6 +90,16 @@ def _config_example(args: argparse.Namespace) -> int:
     """Print the annotated default config."""
     print(render_example(), end="")
     return EXIT_OK
+
+
+def _backfill(args: argparse.Namespace) -> int:
+    """Queue the backfill job in the daemon's database; the running daemon picks it up."""
+    loaded = _load(args)
+    if loaded is None:
+        return EXIT_CONFIG
+    from stash_sense.identify.backfill_cli import enqueue_backfill  # noqa: PLC0415
+
+    return asyncio.run(enqueue_backfill(loaded[0], wait=args.wait))
 
 
 def _run(args: argparse.Namespace) -> int:

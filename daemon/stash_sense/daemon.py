@@ -13,24 +13,35 @@ from pathlib import Path
 from aiohttp import web
 
 from stash_sense import __version__
-from stash_sense.api import auth, health, jobs
+from stash_sense.api import auth, events, health, jobs, scenes
 from stash_sense.api.cors import cors_middleware
 from stash_sense.api.errors import error_middleware
 from stash_sense.config import Config
+from stash_sense.events.feedback import FeedbackLog
+from stash_sense.events.file_check import FileCheck
+from stash_sense.events.intake import EventIntake
+from stash_sense.events.reconcile import Reconciler
+from stash_sense.events.subscriptions import SubscriptionListener
+from stash_sense.identify import SceneIdentifier
+from stash_sense.identify.backfill import Backfill
 from stash_sense.keys import (
     CONFIG,
     DATABASE,
+    EVENT_INTAKE,
     JOB_QUEUE,
     JOB_REGISTRY,
+    RECONCILER,
     STARTED_AT,
     STASH,
     STASH_STATUS,
 )
 from stash_sense.queue import JobQueue, JobRegistry, JobStore
 from stash_sense.queue.maintenance import JobPruner, PruneJobsArgs
+from stash_sense.scenes import SceneLedger
 from stash_sense.stash.client import StashClient
 from stash_sense.stash.monitor import StashMonitor, StashStatus
 from stash_sense.store import Database
+from stash_sense.store.watermarks import Watermarks
 
 _LOGGER = logging.getLogger(__name__)
 DB_FILE = "stash_sense.db"
@@ -52,9 +63,11 @@ def build_app(config: Config, token: str) -> web.Application:
     app[JOB_REGISTRY] = JobRegistry()
     # Order matters: contexts start in this order and stop in reverse, so workers
     # stop before the Stash client closes and the database closes last.
-    app.cleanup_ctx.extend([_store_ctx, _queue_ctx, _stash_ctx, _workers_ctx, _maintenance_ctx])
-    app.add_routes(health.routes)
-    app.add_routes(jobs.routes)
+    app.cleanup_ctx.extend(
+        [_store_ctx, _queue_ctx, _stash_ctx, _events_ctx, _workers_ctx, _maintenance_ctx]
+    )
+    for module in (health, jobs, events, scenes):
+        app.add_routes(module.routes)
     return app
 
 
@@ -111,6 +124,43 @@ async def _stash_ctx(app: web.Application) -> AsyncIterator[None]:
     await client.close()
 
 
+async def _events_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Register the scene jobs, replay unmapped events, listen and reconcile."""
+    config = app[CONFIG]
+    db, queue, stash = app[DATABASE], app[JOB_QUEUE], app[STASH]
+    registry = app[JOB_REGISTRY]
+    ledger = SceneLedger(db)
+    reconciler = Reconciler(stash, ledger, queue, Watermarks(db), config.events)
+    for job_type in (
+        SceneIdentifier(stash, ledger).job_type(),
+        FileCheck(stash, ledger, queue).job_type(),
+        reconciler.job_type(),
+        Backfill(stash, ledger, queue, config.events.reconcile_page_size).job_type(),
+    ):
+        registry.register(job_type)
+    intake = EventIntake(db, queue, ledger, FeedbackLog(db))
+    app[EVENT_INTAKE] = intake
+    app[RECONCILER] = reconciler
+    replayed = await intake.replay_pending()
+    if replayed:
+        _LOGGER.info("Mapped %d events stored before the last stop", replayed)
+    await reconciler.request("start-up")
+    listener = SubscriptionListener(
+        stash, reconciler.request, max_backoff=config.events.reconnect_max_seconds
+    )
+
+    async def reconcile() -> None:
+        await reconciler.request("interval")
+
+    async with contextlib.AsyncExitStack() as stack:
+        if config.events.subscriptions:
+            await stack.enter_async_context(_background(listener.run(), "subscriptions"))
+        await stack.enter_async_context(
+            _background(_every(config.events.reconcile_interval_seconds, reconcile), "reconcile")
+        )
+        yield
+
+
 async def _workers_ctx(app: web.Application) -> AsyncIterator[None]:
     """Run the worker pools; on shutdown give running jobs their grace period."""
     queue = app[JOB_QUEUE]
@@ -126,8 +176,11 @@ async def _maintenance_ctx(app: web.Application) -> AsyncIterator[None]:
     queue = app[JOB_QUEUE]
     prune_type = app[JOB_REGISTRY].get("maintenance.prune_jobs")
 
+    intake = app[EVENT_INTAKE]
+
     async def prune() -> None:
         await queue.enqueue(prune_type, PruneJobsArgs(), idempotency_key="maintenance.prune_jobs")
+        await intake.prune(time.time() - config.events.keep_events_days * 86_400)
 
     async with (
         _background(_every(config.store.checkpoint_interval_seconds, db.checkpoint), "wal"),

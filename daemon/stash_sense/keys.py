@@ -5,6 +5,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from stash_sense.config import Config
+from stash_sense.events.intake import EventIntake
+from stash_sense.events.reconcile import Reconciler
 from stash_sense.queue import JobQueue, JobRegistry
 from stash_sense.stash.client import StashClient
 from stash_sense.stash.monitor import StashStatus
@@ -17,3 +19,5 @@ JOB_REGISTRY = web.AppKey("job_registry", JobRegistry)
 JOB_QUEUE = web.AppKey("job_queue", JobQueue)
 STASH = web.AppKey("stash", StashClient)
 STASH_STATUS = web.AppKey("stash_status", StashStatus)
+EVENT_INTAKE = web.AppKey("event_intake", EventIntake)
+RECONCILER = web.AppKey("reconciler", Reconciler)

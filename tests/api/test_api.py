@@ -26,7 +26,7 @@ async def make_client(
     aiohttp_client: ClientFactory, tmp_path: Path
 ) -> AsyncIterator[Callable[..., Awaitable[TestClient[Any, Any]]]]:
     async def make(config: Config | None = None, **kw: Any) -> TestClient[Any, Any]:
-        app = build_app(config or daemon_config(tmp_path / "data", **kw), TOKEN)
+        app = build_app(config or daemon_config(tmp_path / "data", server=kw), TOKEN)
         return await aiohttp_client(app)
 
     yield make
@@ -94,14 +94,14 @@ async def test_jobs_routes(make_client: Any) -> None:
 
     job = (await queue.enqueue(prune, PruneJobsArgs(), delay_seconds=3600)).job
 
-    resp = await client.get("/api/v1/jobs", headers=AUTH)
+    resp = await client.get("/api/v1/jobs?type=maintenance.prune_jobs", headers=AUTH)
     assert resp.status == 200
     body = await resp.json()
     assert body["total"] == 1 and body["jobs"][0]["id"] == job.id
     assert body["jobs"][0]["state"] == "queued"
     assert body["jobs"][0]["type"] == "maintenance.prune_jobs"
 
-    resp = await client.get("/api/v1/jobs?state=failed,succeeded", headers=AUTH)
+    resp = await client.get("/api/v1/jobs?state=failed,succeeded&type=maintenance.prune_jobs", headers=AUTH)
     assert (await resp.json())["total"] == 0
     resp = await client.get("/api/v1/jobs?type=maintenance.prune_jobs&state=queued", headers=AUTH)
     assert (await resp.json())["total"] == 1

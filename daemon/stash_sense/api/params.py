@@ -62,9 +62,32 @@ async def json_body(request: web.Request) -> Any:
         raise ApiError(415, "unsupported_media_type", "send Content-Type: application/json")
     raw = await request.read()
     try:
-        return json.loads(raw)
+        data = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as err:
         raise ApiError(400, "invalid_json", f"body is not valid JSON: {err}") from None
+    except RecursionError:
+        raise ApiError(400, "invalid_json", "body is nested too deeply") from None
+    if _depth(data) > MAX_JSON_DEPTH:
+        raise ApiError(400, "invalid_json", f"body is nested deeper than {MAX_JSON_DEPTH}")
+    return data
+
+
+MAX_JSON_DEPTH = 32
+
+
+def _depth(value: Any) -> int:
+    """Return the nesting depth of decoded JSON, without recursion."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level)
+            if level > MAX_JSON_DEPTH:
+                return level
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, level + 1) for child in children)
+    return deepest
 
 
 def only_keys(data: dict[str, Any], allowed: Iterable[str], where: str = "body") -> None:

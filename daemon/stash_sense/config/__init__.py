@@ -3,6 +3,7 @@
 from stash_sense.config.loader import DEFAULT_PATH, ConfigError, load_config
 from stash_sense.config.model import (
     Config,
+    EventsConfig,
     LogConfig,
     PathsConfig,
     QueueConfig,
@@ -16,6 +17,7 @@ __all__ = [
     "DEFAULT_PATH",
     "Config",
     "ConfigError",
+    "EventsConfig",
     "LogConfig",
     "PathsConfig",
     "QueueConfig",

@@ -139,6 +139,32 @@ class QueueConfig:
 
 
 @dataclass(frozen=True)
+class EventsConfig:
+    """How Stash events reach the daemon."""
+
+    subscriptions: bool = setting(
+        True, "Listen to Stash's job and scan-complete subscriptions over a websocket."
+    )
+    reconcile_interval_seconds: float = setting(
+        300.0, "How often to poll Stash for scenes that no event announced.", min=10, max=86_400
+    )
+    reconcile_page_size: int = setting(
+        100, "Scenes per findScenes page when reconciling or backfilling.", min=1, max=1000
+    )
+    updated_margin_seconds: float = setting(
+        7200.0,
+        "Overlap when polling updated scenes; covers clock and DST shifts in Stash's timestamps.",
+        min=0, max=604_800,
+    )
+    reconnect_max_seconds: float = setting(
+        60.0, "Longest wait between websocket reconnection attempts.", min=1, max=3600
+    )
+    keep_events_days: float = setting(
+        7.0, "Received events are kept this long for inspection.", min=0, max=3650
+    )
+
+
+@dataclass(frozen=True)
 class Config:
     """Every setting of the daemon."""
 
@@ -148,3 +174,4 @@ class Config:
     log: LogConfig = section(LogConfig, "Logging.")
     store: StoreConfig = section(StoreConfig, "SQLite store.")
     queue: QueueConfig = section(QueueConfig, "Durable job queue.")
+    events: EventsConfig = section(EventsConfig, "Stash events, subscriptions and reconciliation.")

@@ -260,6 +260,18 @@ class JobStore:
             (finished_before, failed_before),
         )
 
+    async def live_by_keys(self, keys: Collection[str]) -> list[Job]:
+        """Return the queued or running jobs holding any of these idempotency keys."""
+        if not keys:
+            return []
+        marks = ",".join("?" * len(keys))
+        rows = await self.db.fetch_all(
+            f"SELECT * FROM jobs WHERE idempotency_key IN ({marks})"
+            " AND state IN ('queued', 'running')",
+            tuple(keys),
+        )
+        return [Job.from_row(r) for r in rows]
+
     async def get(self, job_id: int) -> Job | None:
         """Return one job."""
         row = await self.db.fetch_one("SELECT * FROM jobs WHERE id = ?", (job_id,))

@@ -128,6 +128,13 @@ class JobQueue:
             running.context.request_cancel()
         return job
 
+    async def cancel_by_keys(self, keys: Iterable[str]) -> int:
+        """Cancel the live jobs holding these idempotency keys; return how many."""
+        jobs = await self.store.live_by_keys(list(keys))
+        for job in jobs:
+            await self.cancel(job.id)
+        return len(jobs)
+
     async def retry(self, job_id: int) -> Job | None:
         """Queue a failed or cancelled job again."""
         job = await self.store.retry(job_id)

@@ -1,0 +1,1 @@
+"""Stash events: the hook endpoint, subscriptions and the reconciler."""
