@@ -23,8 +23,16 @@ import aiosqlite
 
 from stash_sense.config import QueueConfig
 from stash_sense.config.model import ConcurrencyConfig
-from stash_sense.queue import JobContext, JobQueue, JobRegistry, JobState, JobStore, JobType
-from stash_sense.queue import Request, Resource
+from stash_sense.queue import (
+    JobContext,
+    JobQueue,
+    JobRegistry,
+    JobState,
+    JobStore,
+    JobType,
+    Request,
+    Resource,
+)
 from stash_sense.store import Database
 
 

@@ -101,7 +101,9 @@ async def test_jobs_routes(make_client: Any) -> None:
     assert body["jobs"][0]["state"] == "queued"
     assert body["jobs"][0]["type"] == "maintenance.prune_jobs"
 
-    resp = await client.get("/api/v1/jobs?state=failed,succeeded&type=maintenance.prune_jobs", headers=AUTH)
+    resp = await client.get(
+        "/api/v1/jobs?state=failed,succeeded&type=maintenance.prune_jobs", headers=AUTH
+    )
     assert (await resp.json())["total"] == 0
     resp = await client.get("/api/v1/jobs?type=maintenance.prune_jobs&state=queued", headers=AUTH)
     assert (await resp.json())["total"] == 1

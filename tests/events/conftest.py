@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
 import json
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,6 +58,7 @@ DaemonFactory = Callable[..., Awaitable[Daemon]]
 async def start_daemon(tmp_path: Path) -> AsyncIterator[DaemonFactory]:
     """Start daemons (sharing one data dir unless told otherwise); stop them at teardown."""
     running: list[Daemon] = []
+    fakes: list[FakeStash] = []
 
     async def start(
         fake: FakeStash | None = None,
@@ -80,11 +81,15 @@ async def start_daemon(tmp_path: Path) -> AsyncIterator[DaemonFactory]:
                 await daemon.post_event(plugin_input["args"]["hookContext"])
 
             fake.hook_listeners.append(forward)
+            fakes.append(fake)
         return daemon
 
     yield start
     for daemon in reversed(running):
         await stop(daemon)
+    for fake in fakes:
+        # The fake swallows listener errors like Stash does; none may have happened.
+        assert not fake.hooks.errors, fake.hooks.errors
 
 
 async def stop(daemon: Daemon) -> None:

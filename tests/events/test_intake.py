@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 
 import aiohttp
-from pathlib import Path
 
 from stash_sense.events.mutations import new_mutation_id
 from stash_sense.keys import DATABASE, STASH

@@ -28,7 +28,7 @@ def config_for(target: FakeStash | str, **overrides: Any) -> StashConfig:
         base = StashConfig(url=target.url, api_key=target.api_key or "")
     else:
         base = StashConfig(url=target)
-    fast = {"requests_per_second": 1000.0, "timeout_seconds": 2.0, "max_retries": 2}
+    fast = {"requests_per_second": 1000.0, "timeout_seconds": 10.0, "max_retries": 2}
     return dataclasses.replace(base, **{**fast, **overrides})
 
 

@@ -1,4 +1,4 @@
-"""Subscriptions over graphql-transport-ws against the fake Stash."""
+"""Subscriptions over the graphql-ws protocol (what Stash prefers) against the fake Stash."""
 
 from __future__ import annotations
 
@@ -9,8 +9,14 @@ from typing import TypeVar
 
 import pytest
 
-from stash_sense.stash import JobEvent, StashAuthError, StashClient, StashUnavailable
-from tests.fakes.stash import FakeStash
+from stash_sense.stash import (
+    JobEvent,
+    StashAuthError,
+    StashClient,
+    StashError,
+    StashUnavailable,
+)
+from tests.fakes.stash import FakeStash, schema_without
 from tests.fakes.stash.fixtures import FakeStashFactory
 
 from .conftest import SECRET, ClientFactory
@@ -40,7 +46,7 @@ async def test_job_event_arrives(fake_stash: FakeStash, make_client: ClientFacto
     assert event.job_id
     call = next(c for c in fake_stash.calls if c.transport == "ws")
     assert call.operation_name == "JobsSubscribe"
-    assert call.headers.get("Sec-WebSocket-Protocol") == "graphql-transport-ws"
+    assert call.headers.get("Sec-WebSocket-Protocol") == "graphql-ws"
     assert not call.api_key_sent
 
 
@@ -61,6 +67,20 @@ async def test_subscription_with_wrong_key_is_auth_error(
     client = await make_client(fake, api_key="wrong-key")
     with pytest.raises(StashAuthError):
         await _first(client.subscribe_jobs())
+
+
+async def test_subscription_rejected_by_stash_is_a_permanent_error(
+    fake_stash_factory: FakeStashFactory, make_client: ClientFactory
+) -> None:
+    # No schema check ran, so the client sends it and Stash answers with an error frame.
+    # On graphql-ws gqlgen sends that frame's payload as a list, which gql cannot parse:
+    # the client reports a non-transient error rather than pretending Stash is down.
+    fake = await fake_stash_factory(sdl=schema_without("Job.progress"))
+    client = await make_client(fake)
+    with pytest.raises(StashError) as info:
+        await _first(client.subscribe_jobs())
+    assert not isinstance(info.value, StashUnavailable)
+    assert "JobsSubscribe" in str(info.value)
 
 
 async def test_scan_complete_event(fake_stash: FakeStash, make_client: ClientFactory) -> None:

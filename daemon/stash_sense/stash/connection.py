@@ -36,6 +36,7 @@ from .transport import (
 log = logging.getLogger(__name__)
 
 API_KEY_HEADER = "ApiKey"
+_KEEP_ALIVE_TIMEOUT = 30.0
 
 
 def endpoints(base_url: str) -> tuple[str, str]:
@@ -169,7 +170,10 @@ class StashConnection:
         transport = AIOHTTPWebsocketsTransport(
             url=self.websocket_url,
             headers=self._headers or None,
-            subprotocols=[AIOHTTPWebsocketsTransport.GRAPHQLWS_SUBPROTOCOL],
+            # Stash (gqlgen) prefers the legacy "graphql-ws" protocol and sends a "ka"
+            # frame every 10 s on it, so silence for three intervals means a dead socket.
+            subprotocols=[AIOHTTPWebsocketsTransport.APOLLO_SUBPROTOCOL],
+            keep_alive_timeout=_KEEP_ALIVE_TIMEOUT,
             heartbeat=self._heartbeat,
             connect_timeout=self._timeout,
             ack_timeout=self._timeout,
