@@ -13,6 +13,7 @@ from typing import Any
 from stash_sense.config import (
     Config,
     EventsConfig,
+    FacesConfig,
     PathsConfig,
     QueueConfig,
     ServerConfig,
@@ -38,6 +39,7 @@ def daemon_config(
     port: int = 0,
     server: dict[str, Any] | None = None,
     events: dict[str, Any] | None = None,
+    faces: dict[str, Any] | None = None,
 ) -> Config:
     """Build a config for a daemon under test: fast timers, loopback only."""
     return Config(
@@ -63,6 +65,16 @@ def daemon_config(
         ),
         events=dataclasses.replace(
             EventsConfig(reconnect_max_seconds=1.0, reconcile_page_size=20), **(events or {})
+        ),
+        # Small and fast: the synthetic kit's squares need no more.
+        faces=dataclasses.replace(
+            FacesConfig(
+                models_dir=str(data_dir / "models"),
+                database_dir=str(data_dir / "face-db"),
+                num_frames=12,
+                detection_size=320,
+            ),
+            **(faces or {}),
         ),
     )
 

@@ -45,6 +45,16 @@ def _parser() -> argparse.ArgumentParser:
     backfill.add_argument("--wait", action="store_true", help="follow the job's progress")
     backfill.set_defaults(command=_backfill)
 
+    identify = commands.add_parser(
+        "identify", help="identify the performers of one scene, or of a local video file"
+    )
+    _config_arg(identify)
+    target = identify.add_mutually_exclusive_group(required=True)
+    target.add_argument("scene_id", nargs="?", type=int, help="Stash scene id")
+    target.add_argument("--file", type=Path, help="a local video file (no Stash needed)")
+    identify.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    identify.set_defaults(command=_identify)
+
     config = commands.add_parser("config", help="inspect the configuration")
     config_commands = config.add_subparsers(title="config commands", required=True)
     check = config_commands.add_parser("check", help="validate and print the effective config")
@@ -97,9 +107,24 @@ def _backfill(args: argparse.Namespace) -> int:
     loaded = _load(args)
     if loaded is None:
         return EXIT_CONFIG
-    from stash_sense.identify.backfill_cli import enqueue_backfill  # noqa: PLC0415
+    from stash_sense.identify.commands import enqueue_backfill  # noqa: PLC0415
 
     return asyncio.run(enqueue_backfill(loaded[0], wait=args.wait))
+
+
+def _identify(args: argparse.Namespace) -> int:
+    """Identify one scene or file in this process and print the result."""
+    loaded = _load(args)
+    if loaded is None:
+        return EXIT_CONFIG
+    config = loaded[0]
+    from stash_sense.identify.commands import identify_command  # noqa: PLC0415
+
+    # Warnings only: the table or JSON on stdout is the output.
+    setup_logging("WARNING", secrets=[config.stash.api_key])
+    return asyncio.run(
+        identify_command(config, scene_id=args.scene_id, video=args.file, as_json=args.json)
+    )
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -24,10 +24,14 @@ from stash_sense.events.reconcile import Reconciler
 from stash_sense.events.subscriptions import SubscriptionListener
 from stash_sense.identify import SceneIdentifier
 from stash_sense.identify.backfill import Backfill
+from stash_sense.identify.service import FaceService
+from stash_sense.identify.store import IdentificationStore
 from stash_sense.keys import (
     CONFIG,
     DATABASE,
     EVENT_INTAKE,
+    FACES,
+    IDENTIFICATIONS,
     JOB_QUEUE,
     JOB_REGISTRY,
     RECONCILER,
@@ -64,7 +68,15 @@ def build_app(config: Config, token: str) -> web.Application:
     # Order matters: contexts start in this order and stop in reverse, so workers
     # stop before the Stash client closes and the database closes last.
     app.cleanup_ctx.extend(
-        [_store_ctx, _queue_ctx, _stash_ctx, _events_ctx, _workers_ctx, _maintenance_ctx]
+        [
+            _store_ctx,
+            _queue_ctx,
+            _stash_ctx,
+            _faces_ctx,
+            _events_ctx,
+            _workers_ctx,
+            _maintenance_ctx,
+        ]
     )
     for module in (health, jobs, events, scenes):
         app.add_routes(module.routes)
@@ -124,6 +136,30 @@ async def _stash_ctx(app: web.Application) -> AsyncIterator[None]:
     await client.close()
 
 
+async def _faces_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Load the face models and database in the background; identify jobs wait for it."""
+    config = app[CONFIG]
+    folder = data_dir(config)
+    faces = FaceService(
+        config.faces,
+        cache_file=folder / "face-db-verified.json",
+        workers=config.queue.concurrency.gpu,
+    )
+    app[FACES] = faces
+    app[IDENTIFICATIONS] = IdentificationStore(
+        app[DATABASE], folder / "crops", max_crop_bytes=config.faces.crops_max_mb * 1_048_576
+    )
+
+    async def preload() -> None:
+        await faces.load()
+
+    # Loading a large release takes a while: never delay start-up or the API for it.
+    async with _background(preload(), "faces-load"):
+        yield
+    # Waits for an identification still finishing its current stage, off the loop.
+    await asyncio.to_thread(faces.close)
+
+
 async def _events_ctx(app: web.Application) -> AsyncIterator[None]:
     """Register the scene jobs, replay unmapped events, listen and reconcile."""
     config = app[CONFIG]
@@ -131,8 +167,16 @@ async def _events_ctx(app: web.Application) -> AsyncIterator[None]:
     registry = app[JOB_REGISTRY]
     ledger = SceneLedger(db)
     reconciler = Reconciler(stash, ledger, queue, Watermarks(db), config.events)
+    identifier = SceneIdentifier(
+        stash,
+        ledger,
+        app[FACES],
+        app[IDENTIFICATIONS],
+        path_mappings=config.faces.path_mappings,
+        api_key=config.stash.api_key,
+    )
     for job_type in (
-        SceneIdentifier(stash, ledger).job_type(),
+        identifier.job_type(),
         FileCheck(stash, ledger, queue).job_type(),
         reconciler.job_type(),
         Backfill(stash, ledger, queue, config.events.reconcile_page_size).job_type(),

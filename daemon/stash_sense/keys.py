@@ -7,6 +7,8 @@ from aiohttp import web
 from stash_sense.config import Config
 from stash_sense.events.intake import EventIntake
 from stash_sense.events.reconcile import Reconciler
+from stash_sense.identify.service import FaceService
+from stash_sense.identify.store import IdentificationStore
 from stash_sense.queue import JobQueue, JobRegistry
 from stash_sense.stash.client import StashClient
 from stash_sense.stash.monitor import StashStatus
@@ -21,3 +23,5 @@ STASH = web.AppKey("stash", StashClient)
 STASH_STATUS = web.AppKey("stash_status", StashStatus)
 EVENT_INTAKE = web.AppKey("event_intake", EventIntake)
 RECONCILER = web.AppKey("reconciler", Reconciler)
+FACES = web.AppKey("faces", FaceService)
+IDENTIFICATIONS = web.AppKey("identifications", IdentificationStore)

@@ -108,9 +108,7 @@ def _check_args(
             errors.append(f"{where}({name}:): argument does not exist in the real schema")
             continue
         if str(arg.type) != str(real_arg.type):
-            errors.append(
-                f"{where}({name}:): type {arg.type} differs from real {real_arg.type}"
-            )
+            errors.append(f"{where}({name}:): type {arg.type} differs from real {real_arg.type}")
         if _default(arg) != _default(real_arg):
             errors.append(
                 f"{where}({name}:): default {_default(arg)!r} differs from real "
@@ -118,9 +116,7 @@ def _check_args(
             )
     for name, real_arg in real.items():
         if name not in sub and is_required_argument(real_arg):
-            errors.append(
-                f"{where}({name}:): required real argument {real_arg.type} is missing"
-            )
+            errors.append(f"{where}({name}:): required real argument {real_arg.type} is missing")
     return errors
 
 
@@ -160,8 +156,7 @@ def _check_input(
             errors.append(f"{where}: type {field.type} differs from real {real_field.type}")
         if _default(field) != _default(real_field):
             errors.append(
-                f"{where}: default {_default(field)!r} differs from real "
-                f"{_default(real_field)!r}"
+                f"{where}: default {_default(field)!r} differs from real {_default(real_field)!r}"
             )
     for fname, real_field in real.fields.items():
         if fname not in sub.fields and is_required_input_field(real_field):

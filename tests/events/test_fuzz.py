@@ -11,8 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from stash_sense.keys import JOB_QUEUE
-
-from .conftest import AUTH, Daemon, DaemonFactory
+from tests.daemons import AUTH, Daemon, DaemonFactory
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 from stash_sense.queue import JobState
+from tests.daemons import Daemon, DaemonFactory
+from tests.faces.kit import Kit
 from tests.fakes.stash.server import FakeStash
 from tests.helpers import TOKEN, eventually, free_port
-
-from .conftest import Daemon, DaemonFactory
 
 pytestmark = pytest.mark.slow
 SCRIPT = Path(__file__).resolve().parents[2] / "plugin" / "stash_sense_hook.py"
@@ -45,7 +45,7 @@ def install_plugin(tmp_path: Path) -> Path:
 
 
 async def test_stash_runs_the_hook_and_the_daemon_queues_the_scene(
-    fake_stash_factory: Any, start_daemon: DaemonFactory, tmp_path: Path
+    fake_stash_factory: Any, start_daemon: DaemonFactory, tmp_path: Path, face_kit: Kit
 ) -> None:
     plugin_dir = install_plugin(tmp_path)
     fake: FakeStash = await fake_stash_factory(plugin_dir=str(plugin_dir))
@@ -58,7 +58,10 @@ async def test_stash_runs_the_hook_and_the_daemon_queues_the_scene(
         runs.append(await run_hook(plugin_input, plugin_dir))
 
     fake.hook_listeners.append(stash_runs_hook)
-    created = await fake.simulate_scan([{"title": "a"}, {"title": "b"}])
+    video = str(face_kit.video)
+    created = await fake.simulate_scan(
+        [{"title": "a", "path": video}, {"title": "b", "path": video}]
+    )
 
     assert [r[0] for r in runs] == [0, 0]
     assert [json.loads(r[1])["output"] for r in runs] == ["queued", "queued"]

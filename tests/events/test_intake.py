@@ -11,10 +11,10 @@ import aiohttp
 from stash_sense.events.mutations import new_mutation_id
 from stash_sense.keys import DATABASE, STASH
 from stash_sense.queue import JobState
+from tests.daemons import DaemonFactory, stop
+from tests.faces.kit import Kit
 from tests.fakes.stash.server import FakeStash
 from tests.helpers import eventually
-
-from .conftest import DaemonFactory, stop
 
 
 async def test_burst_of_creates_yields_one_job_per_scene(
@@ -44,20 +44,22 @@ async def test_burst_of_creates_yields_one_job_per_scene(
 
 
 async def test_created_scene_is_identified(
-    fake_stash: FakeStash, start_daemon: DaemonFactory
+    fake_stash: FakeStash, start_daemon: DaemonFactory, face_kit: Kit
 ) -> None:
     daemon = await start_daemon(fake_stash)
-    (scene,) = await fake_stash.simulate_scan([{"title": "new", "oshash": "abcdef0123456789"}])
+    (scene,) = await fake_stash.simulate_scan(
+        [{"title": "new", "oshash": "abcdef0123456789", "path": str(face_kit.video)}]
+    )
 
     async def identified() -> bool:
-        rows = await daemon.rows(
-            "SELECT file_key FROM scenes WHERE scene_id = ? AND identified_at IS NOT NULL",
-            scene.id,
-        )
-        return bool(rows)
+        return len(await daemon.jobs("identify_scene", JobState.SUCCEEDED)) == 1
 
     await eventually(identified)
     (job,) = await daemon.jobs("identify_scene", JobState.SUCCEEDED)
+    rows = await daemon.rows(
+        "SELECT identified_at IS NOT NULL FROM scenes WHERE scene_id = ?", scene.id
+    )
+    assert rows == [(1,)]
     assert job.args == {"scene_id": scene.id, "force": False, "reason": "created"}
 
 
@@ -102,10 +104,12 @@ async def test_own_writes_are_dropped_and_user_edits_recorded(
 
 
 async def test_scan_update_rechecks_the_primary_file(
-    fake_stash: FakeStash, start_daemon: DaemonFactory
+    fake_stash: FakeStash, start_daemon: DaemonFactory, face_kit: Kit
 ) -> None:
     daemon = await start_daemon(fake_stash)
-    (scene,) = await fake_stash.simulate_scan([{"title": "s", "oshash": "1111111111111111"}])
+    (scene,) = await fake_stash.simulate_scan(
+        [{"title": "s", "oshash": "1111111111111111", "path": str(face_kit.video)}]
+    )
 
     async def identified(n: int) -> bool:
         return len(await daemon.jobs("identify_scene", JobState.SUCCEEDED)) == n
@@ -120,7 +124,7 @@ async def test_scan_update_rechecks_the_primary_file(
     assert len(await daemon.jobs("identify_scene")) == 1
     # The primary file is replaced by a different one: identified again.
     fake_stash.library.scene(scene.id).files[0] = fake_stash.library.make_file(
-        path="/data/videos/replaced.mp4", oshash="2222222222222222"
+        path=str(face_kit.video), oshash="2222222222222222"
     )
     await fake_stash.hooks.fire("Scene.Update.Post", scene.id)
     await eventually(lambda: identified(2))

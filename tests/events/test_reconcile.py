@@ -12,10 +12,10 @@ import pytest
 from stash_sense.events.reconcile import shift_timestamp
 from stash_sense.keys import DATABASE, RECONCILER, STARTED_AT
 from stash_sense.queue import JobState
+from tests.daemons import AUTH, Daemon, DaemonFactory, stop
+from tests.faces.kit import Kit
 from tests.fakes.stash.server import FakeStash
 from tests.helpers import eventually
-
-from .conftest import AUTH, Daemon, DaemonFactory, stop
 
 
 async def reconciled(daemon: Daemon) -> None:
@@ -98,10 +98,12 @@ async def test_scan_completion_triggers_a_reconcile(
 
 
 async def test_changed_primary_file_found_by_polling(
-    fake_stash: FakeStash, start_daemon: DaemonFactory
+    fake_stash: FakeStash, start_daemon: DaemonFactory, face_kit: Kit
 ) -> None:
     daemon = await start_daemon(fake_stash)
-    (scene,) = await fake_stash.simulate_scan([{"title": "a", "oshash": "aaaaaaaaaaaaaaaa"}])
+    (scene,) = await fake_stash.simulate_scan(
+        [{"title": "a", "oshash": "aaaaaaaaaaaaaaaa", "path": str(face_kit.video)}]
+    )
 
     async def identified(n: int) -> bool:
         return len(await daemon.jobs("identify_scene", JobState.SUCCEEDED)) == n
@@ -110,7 +112,9 @@ async def test_changed_primary_file_found_by_polling(
     await reconciled(daemon)
     # The file changes without any hook (daemon down during the rescan).
     stored = fake_stash.library.scene(scene.id)
-    stored.files[0] = fake_stash.library.make_file(path="/v/new.mp4", oshash="bbbbbbbbbbbbbbbb")
+    stored.files[0] = fake_stash.library.make_file(
+        path=str(face_kit.video), oshash="bbbbbbbbbbbbbbbb"
+    )
     fake_stash.library.touch(stored)
     await daemon.app[RECONCILER].request("test")
     await eventually(lambda: identified(2))
@@ -123,11 +127,11 @@ def test_shift_timestamp_keeps_format() -> None:
 
 
 async def test_backfill_route_queues_never_identified_scenes(
-    fake_stash: FakeStash, start_daemon: DaemonFactory
+    fake_stash: FakeStash, start_daemon: DaemonFactory, face_kit: Kit
 ) -> None:
-    for i in range(45):
-        fake_stash.library.add_scene(title=f"old {i}")
-    daemon = await start_daemon(fake_stash)
+    for i in range(25):
+        fake_stash.library.add_scene(title=f"old {i}", path=str(face_kit.video))
+    daemon = await start_daemon(fake_stash, faces={"num_frames": 3})
     await reconciled(daemon)
     async with daemon.session.post(
         f"{daemon.url}/api/v1/scenes/backfill", headers={"Authorization": "Bearer x"}
@@ -139,14 +143,14 @@ async def test_backfill_route_queues_never_identified_scenes(
 
     await eventually(lambda: _job_done(daemon, job_id), timeout=20)
     jobs = await daemon.jobs("identify_scene")
-    assert len(jobs) == 45
+    assert len(jobs) == 25
     assert {j.priority for j in jobs} == {-10}
     # Identified scenes are skipped by a second backfill.
-    await eventually(lambda: _succeeded_count(daemon, "identify_scene", 45), timeout=30)
+    await eventually(lambda: _succeeded_count(daemon, "identify_scene", 25), timeout=30)
     async with daemon.session.post(f"{daemon.url}/api/v1/scenes/backfill", headers=AUTH) as resp:
         second = (await resp.json())["id"]
     await eventually(lambda: _job_done(daemon, second))
-    assert len(await daemon.jobs("identify_scene")) == 45
+    assert len(await daemon.jobs("identify_scene")) == 25
 
 
 async def _succeeded_count(daemon: Daemon, job_type: str, n: int) -> bool:

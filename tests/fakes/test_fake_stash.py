@@ -58,10 +58,15 @@ async def post(
     params: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """POST a GraphQL request and return the JSON body, asserting the HTTP status."""
-    async with aiohttp.ClientSession() as http, http.post(
-        fake.graphql_url, json={"query": query, "variables": variables or {}},
-        headers=headers, params=params,
-    ) as resp:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            fake.graphql_url,
+            json={"query": query, "variables": variables or {}},
+            headers=headers,
+            params=params,
+        ) as resp,
+    ):
         assert resp.status == status, await resp.text()
         if resp.content_type != "application/json":
             return {}
@@ -69,8 +74,9 @@ async def post(
         return body
 
 
-async def data(fake: FakeStash, query: str, variables: dict[str, Any] | None = None,
-               **kw: Any) -> dict[str, Any]:
+async def data(
+    fake: FakeStash, query: str, variables: dict[str, Any] | None = None, **kw: Any
+) -> dict[str, Any]:
     """POST and return ``data``, asserting there were no errors."""
     body = await post(fake, query, variables, **kw)
     assert "errors" not in body, body
@@ -78,8 +84,9 @@ async def data(fake: FakeStash, query: str, variables: dict[str, Any] | None = N
     return result
 
 
-async def scene_ids(fake: FakeStash, scene_filter: dict[str, Any],
-                    find_filter: dict[str, Any] | None = None) -> list[int]:
+async def scene_ids(
+    fake: FakeStash, scene_filter: dict[str, Any], find_filter: dict[str, Any] | None = None
+) -> list[int]:
     """Return the ids findScenes yields for a filter."""
     result = await data(
         fake,
@@ -96,16 +103,26 @@ async def scene_ids(fake: FakeStash, scene_filter: dict[str, Any],
 async def test_find_scene_returns_files_fingerprints_and_paths(fake_stash: FakeStash) -> None:
     lib = fake_stash.library
     alice = lib.add_performer("Alice", stash_ids=[(STASHDB, "uuid-a")])
-    scene = lib.add_scene(title="One", performers=[alice], tags=["Outdoor"],
-                          phash=0x00AB_0000_0000_00CD, duration=61.5, oshash="0123456789abcdef")
-    result = await data(fake_stash, """
+    scene = lib.add_scene(
+        title="One",
+        performers=[alice],
+        tags=["Outdoor"],
+        phash=0x00AB_0000_0000_00CD,
+        duration=61.5,
+        oshash="0123456789abcdef",
+    )
+    result = await data(
+        fake_stash,
+        """
         query Scene($id: ID!) { findScene(id: $id) {
           id title organized created_at
           files { id path basename size duration width height frame_rate video_codec
                   fingerprints { type value } fingerprint(type: "phash") }
           paths { stream screenshot }
           performers { name stash_ids { endpoint stash_id } }
-          tags { name } } }""", {"id": str(scene.id)})
+          tags { name } } }""",
+        {"id": str(scene.id)},
+    )
     found = result["findScene"]
     assert found["files"][0]["fingerprints"] == [
         {"type": "oshash", "value": "0123456789abcdef"},
@@ -152,17 +169,24 @@ async def test_find_scenes_filters_and_paging(fake_stash: FakeStash) -> None:
         fake_stash, {"performers": {"value": [str(bob.id)], "modifier": "EXCLUDES"}}
     ) == [s1.id, s3.id, s4.id]
     assert await scene_ids(fake_stash, {}, {"sort": "title", "per_page": -1}) == [
-        s2.id, s1.id, s3.id, s4.id
+        s2.id,
+        s1.id,
+        s3.id,
+        s4.id,
     ]
-    page2 = await data(fake_stash, "{ findScenes(filter: {page: 2, per_page: 3, sort: \"id\","
-                                   " direction: DESC}) { count scenes { id } } }")
+    page2 = await data(
+        fake_stash,
+        '{ findScenes(filter: {page: 2, per_page: 3, sort: "id",'
+        " direction: DESC}) { count scenes { id } } }",
+    )
     assert page2["findScenes"] == {"count": 4, "scenes": [{"id": str(s1.id)}]}
     default = await data(fake_stash, "{ findScenes { count } }")
     assert default["findScenes"]["count"] == 4
 
 
-async def test_timestamp_filter_compares_strings_like_sqlite(fake_stash_factory: FakeStashFactory,
-                                                            clock: Clock) -> None:
+async def test_timestamp_filter_compares_strings_like_sqlite(
+    fake_stash_factory: FakeStashFactory, clock: Clock
+) -> None:
     fake = await fake_stash_factory(clock=clock, tz_offset="+02:00")
     early = fake.library.add_scene(title="early")  # 2026-01-11T14:00:00+02:00 == 12:00Z
     clock.advance(3600)
@@ -176,10 +200,13 @@ async def test_timestamp_filter_compares_strings_like_sqlite(fake_stash_factory:
     # The same instant written in UTC is compared as text: "...T14..." > "...T12:30...",
     # so the earlier scene matches too. Real Stash does exactly this.
     assert await scene_ids(fake, after("2026-01-11T12:30:00Z")) == [early.id, late.id]
-    stored = await data(fake, "{ findScenes(filter: {sort: \"created_at\", direction: DESC}) "
-                              "{ scenes { created_at } } }")
+    stored = await data(
+        fake,
+        '{ findScenes(filter: {sort: "created_at", direction: DESC}) { scenes { created_at } } }',
+    )
     assert [s["created_at"] for s in stored["findScenes"]["scenes"]] == [
-        "2026-01-11T15:00:00+02:00", "2026-01-11T14:00:00+02:00"
+        "2026-01-11T15:00:00+02:00",
+        "2026-01-11T14:00:00+02:00",
     ]
 
 
@@ -190,7 +217,9 @@ async def test_find_performers_tags_studios(fake_stash: FakeStash) -> None:
     lib.add_tag("Outdoor", aliases=["outside"])
     lib.add_studio("Studio One", stash_ids=[(STASHDB, "st-1")])
     lib.add_scene(performers=[alice])
-    found = await data(fake_stash, """
+    found = await data(
+        fake_stash,
+        """
         query P($ep: String!, $sid: String!) {
           findPerformers(performer_filter: {stash_id_endpoint:
               {endpoint: $ep, stash_id: $sid, modifier: EQUALS}}, filter: {per_page: -1}) {
@@ -198,17 +227,21 @@ async def test_find_performers_tags_studios(fake_stash: FakeStash) -> None:
           findTags(tag_filter: {name: {value: "OUTDOOR", modifier: EQUALS}}) {
             count tags { name aliases } }
           findStudios(filter: {q: "one"}) { count studios { name stash_ids { stash_id } } }
-        }""", {"ep": STASHDB, "sid": "uuid-a"})
+        }""",
+        {"ep": STASHDB, "sid": "uuid-a"},
+    )
     assert found["findPerformers"]["count"] == 1
     performer = found["findPerformers"]["performers"][0]
     assert performer["name"] == "Alice"
     assert performer["scene_count"] == 1
     assert performer["image_path"].endswith(f"/performer/{alice.id}/image?default=true")
     assert found["findTags"] == {"count": 1, "tags": [{"name": "Outdoor", "aliases": ["outside"]}]}
-    assert found["findStudios"]["studios"] == [{"name": "Studio One",
-                                                "stash_ids": [{"stash_id": "st-1"}]}]
-    one = await data(fake_stash, "query($id: ID!) { findPerformer(id: $id) { name } }",
-                     {"id": str(alice.id)})
+    assert found["findStudios"]["studios"] == [
+        {"name": "Studio One", "stash_ids": [{"stash_id": "st-1"}]}
+    ]
+    one = await data(
+        fake_stash, "query($id: ID!) { findPerformer(id: $id) { name } }", {"id": str(alice.id)}
+    )
     assert one == {"findPerformer": {"name": "Alice"}}
 
 
@@ -217,16 +250,25 @@ async def test_configuration_and_version(fake_stash_factory: FakeStashFactory) -
     fake.library.stash_boxes.append(StashBoxConfig(STASHDB, api_key="box-key"))
     fake.library.plugin_settings["stash-sense"] = {"url": "http://daemon:8765"}
     fake.library.plugin_settings["other"] = {"x": 1}
-    result = await data(fake, """{ configuration {
+    result = await data(
+        fake,
+        """{ configuration {
         general { apiKey stashes { path } stashBoxes { endpoint api_key name
                   max_requests_per_minute } }
         plugins(include: ["stash-sense", "missing"]) }
         version { version hash build_time } systemStatus { status appSchema } jobQueue { id } }""",
-        headers={"ApiKey": "secret"})
+        headers={"ApiKey": "secret"},
+    )
     general = result["configuration"]["general"]
     assert general["apiKey"] == "secret"
-    assert general["stashBoxes"] == [{"endpoint": STASHDB, "api_key": "box-key",
-                                      "name": "StashDB", "max_requests_per_minute": 240}]
+    assert general["stashBoxes"] == [
+        {
+            "endpoint": STASHDB,
+            "api_key": "box-key",
+            "name": "StashDB",
+            "max_requests_per_minute": 240,
+        }
+    ]
     assert result["configuration"]["plugins"] == {"stash-sense": {"url": "http://daemon:8765"}}
     assert result["version"]["version"] == "v0.30.1"
     assert result["systemStatus"]["status"] == "OK"
@@ -258,8 +300,10 @@ def hook_log(fake_stash: FakeStash) -> list[dict[str, Any]]:
     return received
 
 
-BULK = ("mutation B($input: BulkSceneUpdateInput!) { bulkSceneUpdate(input: $input) "
-        "{ id performers { id } tags { id } updated_at } }")
+BULK = (
+    "mutation B($input: BulkSceneUpdateInput!) { bulkSceneUpdate(input: $input) "
+    "{ id performers { id } tags { id } updated_at } }"
+)
 
 
 async def test_bulk_add_keeps_existing_and_fires_one_hook_per_scene(
@@ -280,39 +324,66 @@ async def test_bulk_add_keeps_existing_and_fires_one_hook_per_scene(
 
     fake.hook_listeners.append(slow_listener)
     clock.advance(60)
-    variables = {"input": {"clientMutationId": "stash-sense:42", "ids": [str(s1.id), str(s2.id)],
-                           "performer_ids": {"ids": [str(bob.id)], "mode": "ADD"}}}
+    variables = {
+        "input": {
+            "clientMutationId": "stash-sense:42",
+            "ids": [str(s1.id), str(s2.id)],
+            "performer_ids": {"ids": [str(bob.id)], "mode": "ADD"},
+        }
+    }
     result = await data(fake, BULK, variables)
     # The response waited for the listeners, like Stash's hook execution.
     assert listener_done.is_set() and len(received) == 2
-    assert [p["id"] for p in result["bulkSceneUpdate"][0]["performers"]] == [str(alice.id),
-                                                                            str(bob.id)]
+    assert [p["id"] for p in result["bulkSceneUpdate"][0]["performers"]] == [
+        str(alice.id),
+        str(bob.id),
+    ]
     assert result["bulkSceneUpdate"][0]["updated_at"] == "2026-01-11T14:01:00+02:00"
     assert received[0] == {
         "server_connection": {
-            "Scheme": "http", "Host": "0.0.0.0", "Port": fake.port,
+            "Scheme": "http",
+            "Host": "0.0.0.0",
+            "Port": fake.port,
             "SessionCookie": received[0]["server_connection"]["SessionCookie"],
-            "Dir": "/root/.stash", "PluginDir": "/root/.stash/plugins/stash-sense",
+            "Dir": "/root/.stash",
+            "PluginDir": "/root/.stash/plugins/stash-sense",
         },
-        "args": {"hookContext": {
-            "id": s1.id,
-            "type": "Scene.Update.Post",
-            # Generated Go model: nullable fields are omitempty.
-            "input": {"clientMutationId": "stash-sense:42", "ids": [str(s1.id), str(s2.id)],
-                      "performer_ids": {"ids": [str(bob.id)], "mode": "ADD"}},
-            "inputFields": received[0]["args"]["hookContext"]["inputFields"],
-        }},
+        "args": {
+            "hookContext": {
+                "id": s1.id,
+                "type": "Scene.Update.Post",
+                # Generated Go model: nullable fields are omitempty.
+                "input": {
+                    "clientMutationId": "stash-sense:42",
+                    "ids": [str(s1.id), str(s2.id)],
+                    "performer_ids": {"ids": [str(bob.id)], "mode": "ADD"},
+                },
+                "inputFields": received[0]["args"]["hookContext"]["inputFields"],
+            }
+        },
     }
     assert set(received[0]["args"]["hookContext"]["inputFields"]) == {
-        "clientMutationId", "ids", "performer_ids"}
+        "clientMutationId",
+        "ids",
+        "performer_ids",
+    }
     assert received[0]["server_connection"]["SessionCookie"]["Name"] == "session"
     assert received[1]["args"]["hookContext"]["id"] == s2.id
 
-    await data(fake, BULK, {"input": {"ids": [str(s1.id)],
-                                      "performer_ids": {"ids": [str(alice.id)], "mode": "REMOVE"}}})
+    await data(
+        fake,
+        BULK,
+        {
+            "input": {
+                "ids": [str(s1.id)],
+                "performer_ids": {"ids": [str(alice.id)], "mode": "REMOVE"},
+            }
+        },
+    )
     assert lib.scene(s1.id).performer_ids == [bob.id]
-    await data(fake, BULK, {"input": {"ids": [str(s1.id)],
-                                      "performer_ids": {"ids": [], "mode": "SET"}}})
+    await data(
+        fake, BULK, {"input": {"ids": [str(s1.id)], "performer_ids": {"ids": [], "mode": "SET"}}}
+    )
     assert lib.scene(s1.id).performer_ids == []
 
 
@@ -322,9 +393,12 @@ async def test_scene_update_replaces_and_hook_input_has_every_field(
     lib = fake_stash.library
     tag = lib.add_tag("Face checked")
     scene = lib.add_scene(tags=["Old"])
-    result = await data(fake_stash, """mutation U($input: SceneUpdateInput!) {
+    result = await data(
+        fake_stash,
+        """mutation U($input: SceneUpdateInput!) {
         sceneUpdate(input: $input) { id tags { name } } }""",
-        {"input": {"id": str(scene.id), "tag_ids": [str(tag.id)]}})
+        {"input": {"id": str(scene.id), "tag_ids": [str(tag.id)]}},
+    )
     assert result["sceneUpdate"]["tags"] == [{"name": "Face checked"}]
     context = hook_log[0]["args"]["hookContext"]
     assert context["type"] == "Scene.Update.Post"
@@ -341,9 +415,12 @@ async def test_scenes_update_hooks_carry_the_whole_list(
 ) -> None:
     lib = fake_stash.library
     s1, s2 = lib.add_scene(), lib.add_scene()
-    await data(fake_stash, """mutation($input: [SceneUpdateInput!]!) {
+    await data(
+        fake_stash,
+        """mutation($input: [SceneUpdateInput!]!) {
         scenesUpdate(input: $input) { id } }""",
-        {"input": [{"id": str(s1.id), "title": "one"}, {"id": str(s2.id), "organized": True}]})
+        {"input": [{"id": str(s1.id), "title": "one"}, {"id": str(s2.id), "organized": True}]},
+    )
     assert (lib.scene(s1.id).title, lib.scene(s2.id).organized) == ("one", True)
     contexts = [p["args"]["hookContext"] for p in hook_log]
     assert [c["id"] for c in contexts] == [s1.id, s2.id]
@@ -353,31 +430,48 @@ async def test_scenes_update_hooks_carry_the_whole_list(
 
 async def test_unknown_id_is_a_resolver_error(fake_stash: FakeStash) -> None:
     scene = fake_stash.library.add_scene()
-    body = await post(fake_stash, BULK, {"input": {
-        "ids": [str(scene.id)], "performer_ids": {"ids": ["77"], "mode": "ADD"}}})
+    body = await post(
+        fake_stash,
+        BULK,
+        {"input": {"ids": [str(scene.id)], "performer_ids": {"ids": ["77"], "mode": "ADD"}}},
+    )
     assert body["errors"][0]["message"] == "FOREIGN KEY constraint failed"
     assert body["data"] == {"bulkSceneUpdate": None}
 
 
-async def test_destroy_fires_hook_with_file_hashes(fake_stash: FakeStash,
-                                                   hook_log: list[dict[str, Any]]) -> None:
+async def test_destroy_fires_hook_with_file_hashes(
+    fake_stash: FakeStash, hook_log: list[dict[str, Any]]
+) -> None:
     lib = fake_stash.library
     scene = lib.add_scene(path="/data/a.mp4", oshash="00000000000000aa", md5="m" * 32)
     other = lib.add_scene()
-    result = await data(fake_stash, """mutation D($input: ScenesDestroyInput!) {
-        scenesDestroy(input: $input) }""", {"input": {"ids": [str(scene.id)], "delete_file": True}})
+    result = await data(
+        fake_stash,
+        """mutation D($input: ScenesDestroyInput!) {
+        scenesDestroy(input: $input) }""",
+        {"input": {"ids": [str(scene.id)], "delete_file": True}},
+    )
     assert result == {"scenesDestroy": True}
     assert scene.id not in lib.scenes and other.id in lib.scenes
     assert lib.deleted_files == ["/data/a.mp4"]
     assert hook_log[0]["args"]["hookContext"] == {
         "id": scene.id,
         "type": "Scene.Destroy.Post",
-        "input": {"ids": [str(scene.id)], "delete_file": True, "delete_generated": None,
-                  "checksum": "m" * 32, "oshash": "00000000000000aa", "path": "/data/a.mp4"},
+        "input": {
+            "ids": [str(scene.id)],
+            "delete_file": True,
+            "delete_generated": None,
+            "checksum": "m" * 32,
+            "oshash": "00000000000000aa",
+            "path": "/data/a.mp4",
+        },
     }
     fake_stash.hooks_enabled = False
-    await data(fake_stash, "mutation($i: SceneDestroyInput!) { sceneDestroy(input: $i) }",
-               {"i": {"id": str(other.id)}})
+    await data(
+        fake_stash,
+        "mutation($i: SceneDestroyInput!) { sceneDestroy(input: $i) }",
+        {"i": {"id": str(other.id)}},
+    )
     assert len(hook_log) == 1
 
 
@@ -390,21 +484,34 @@ async def test_tag_and_performer_creation_rules(fake_stash: FakeStash) -> None:
 
     create = """mutation P($input: PerformerCreateInput!) { performerCreate(input: $input) {
         id name disambiguation alias_list stash_ids { endpoint stash_id } image_path } }"""
-    made = await data(fake_stash, create, {"input": {
-        "name": "Alice", "disambiguation": "2020s", "alias_list": ["Ally"],
-        "image": "data:image/png;base64,iVBORw0KGgo=",
-        "stash_ids": [{"endpoint": STASHDB, "stash_id": "uuid-a"}]}})
+    made = await data(
+        fake_stash,
+        create,
+        {
+            "input": {
+                "name": "Alice",
+                "disambiguation": "2020s",
+                "alias_list": ["Ally"],
+                "image": "data:image/png;base64,iVBORw0KGgo=",
+                "stash_ids": [{"endpoint": STASHDB, "stash_id": "uuid-a"}],
+            }
+        },
+    )
     performer = made["performerCreate"]
     assert performer["stash_ids"] == [{"endpoint": STASHDB, "stash_id": "uuid-a"}]
     assert "?t=" in performer["image_path"]
     again = await post(fake_stash, create, {"input": {"name": "alice", "disambiguation": "2020s"}})
     assert again["errors"][0]["message"] == (
-        "performer with name 'alice' and disambiguation '2020s' already exists")
+        "performer with name 'alice' and disambiguation '2020s' already exists"
+    )
     aliases = await post(fake_stash, create, {"input": {"name": "Cara", "alias_list": ["cara"]}})
     assert aliases["errors"][0]["message"] == "performer contains duplicate alias 'cara'"
-    updated = await data(fake_stash, """mutation($input: PerformerUpdateInput!) {
+    updated = await data(
+        fake_stash,
+        """mutation($input: PerformerUpdateInput!) {
         performerUpdate(input: $input) { name alias_list } }""",
-        {"input": {"id": performer["id"], "alias_list": ["Al"]}})
+        {"input": {"id": performer["id"], "alias_list": ["Al"]}},
+    )
     assert updated["performerUpdate"] == {"name": "Alice", "alias_list": ["Al"]}
     async with aiohttp.ClientSession() as http, http.get(performer["image_path"]) as resp:
         assert resp.status == 200 and resp.content_type == "image/png"
@@ -412,8 +519,11 @@ async def test_tag_and_performer_creation_rules(fake_stash: FakeStash) -> None:
 
 async def test_configure_plugin_overwrites_whole_map(fake_stash: FakeStash) -> None:
     fake_stash.library.plugin_settings["stash-sense"] = {"a": 1, "b": 2}
-    result = await data(fake_stash, """mutation { configurePlugin(plugin_id: "stash-sense",
-        input: {b: 3}) }""")
+    result = await data(
+        fake_stash,
+        """mutation { configurePlugin(plugin_id: "stash-sense",
+        input: {b: 3}) }""",
+    )
     assert result == {"configurePlugin": {"b": 3}}
     assert fake_stash.library.plugin_settings == {"stash-sense": {"b": 3}}
 
@@ -431,16 +541,22 @@ async def test_request_errors_are_422_and_calls_are_recorded(fake_stash: FakeSta
     assert "$id" in bad_var["errors"][0]["message"]
     resolver = await post(fake_stash, '{ findScene(id: "x") { id } }', status=200)
     assert resolver["errors"][0]["message"] == 'strconv.Atoi: parsing "x": invalid syntax'
-    async with aiohttp.ClientSession() as http, http.post(fake_stash.graphql_url,
-                                                          data=b"{not json",
-                                                          headers={"Content-Type":
-                                                                   "application/json"}) as resp:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            fake_stash.graphql_url, data=b"{not json", headers={"Content-Type": "application/json"}
+        ) as resp,
+    ):
         assert resp.status == 400
 
     await data(fake_stash, "query Named($id: ID!) { findScene(id: $id) { id } }", {"id": "1"})
     call = fake_stash.calls[-1]
     assert (call.operation_name, call.kind, call.variables, call.transport) == (
-        "Named", "query", {"id": "1"}, "http")
+        "Named",
+        "query",
+        {"id": "1"},
+        "http",
+    )
     assert not call.api_key_sent
     assert [c.kind for c in fake_stash.calls[:4]] == ["query", None, "query", "query"]
 
@@ -510,8 +626,9 @@ async def test_stream_serves_ranges_with_embedded_key(
     fake = await fake_stash_factory(api_key="secret")
     scene = fake.library.add_scene(path=str(video_file))
     assert scene.primary_file is not None and scene.primary_file.size == 1024
-    result = await data(fake, '{ findScenes { scenes { paths { stream } } } }',
-                        headers={"ApiKey": "secret"})
+    result = await data(
+        fake, "{ findScenes { scenes { paths { stream } } } }", headers={"ApiKey": "secret"}
+    )
     stream = result["findScenes"]["scenes"][0]["paths"]["stream"]
     assert stream == f"{fake.url}/scene/{scene.id}/stream?apikey=secret"
     async with aiohttp.ClientSession() as http:
@@ -544,8 +661,9 @@ async def collect(stream: AsyncIterator[dict[str, Any]], count: int) -> list[dic
 async def test_gql_subscription_on_each_subprotocol(fake_stash: FakeStash, protocol: str) -> None:
     transport = AIOHTTPWebsocketsTransport(url=fake_stash.ws_url, subprotocols=[protocol])
     async with Client(transport=transport) as session:
-        stream = session.subscribe(gql(
-            "subscription Jobs { jobsSubscribe { type job { id status description } } }"))
+        stream = session.subscribe(
+            gql("subscription Jobs { jobsSubscribe { type job { id status description } } }")
+        )
         task = asyncio.create_task(collect(stream, 3))
         await fake_stash.wait_for_subscribers("jobsSubscribe")
         job = await fake_stash.run_job("Running plugin task: x")
@@ -553,9 +671,13 @@ async def test_gql_subscription_on_each_subprotocol(fake_stash: FakeStash, proto
         assert transport.subprotocol == protocol
         # queries also work over the socket
         assert await session.execute(gql("{ version { version } }")) == {
-            "version": {"version": "v0.30.1"}}
+            "version": {"version": "v0.30.1"}
+        }
     assert [(e["jobsSubscribe"]["type"], e["jobsSubscribe"]["job"]["status"]) for e in events] == [
-        ("ADD", "READY"), ("UPDATE", "RUNNING"), ("UPDATE", "RUNNING")]
+        ("ADD", "READY"),
+        ("UPDATE", "RUNNING"),
+        ("UPDATE", "RUNNING"),
+    ]
     assert events[0]["jobsSubscribe"]["job"]["id"] == job.id
     assert fake_stash.calls[0].transport == "ws"
     assert fake_stash.calls[0].operation_name == "Jobs"
@@ -575,8 +697,9 @@ async def receive(ws: aiohttp.ClientWebSocketResponse, timeout: float = 2.0) -> 
     return frame
 
 
-async def ws_subscribe(http: aiohttp.ClientSession, fake: FakeStash,
-                       queries: dict[str, str]) -> aiohttp.ClientWebSocketResponse:
+async def ws_subscribe(
+    http: aiohttp.ClientSession, fake: FakeStash, queries: dict[str, str]
+) -> aiohttp.ClientWebSocketResponse:
     """Open a graphql-transport-ws socket with one subscription per id."""
     ws = await http.ws_connect(fake.ws_url, protocols=(TRANSPORT_WS,))
     await ws.send_json({"type": "connection_init"})
@@ -598,7 +721,10 @@ async def test_negotiation_prefers_server_order_and_defaults_to_graphql_ws(
     await bare.send_json({"type": "connection_init"})
     # Legacy protocol: ack, an immediate ka, then one ka per interval.
     assert [await receive(bare) for _ in range(3)] == [
-        {"type": "connection_ack"}, {"type": "ka"}, {"type": "ka"}]
+        {"type": "connection_ack"},
+        {"type": "ka"},
+        {"type": "ka"},
+    ]
     await bare.close()
 
 
@@ -619,14 +745,17 @@ async def test_transport_ws_sends_no_keepalive_but_answers_ping(
     ws = await http.ws_connect(chatty.ws_url, protocols=(TRANSPORT_WS,))
     await ws.send_json({"type": "connection_init"})
     assert [await receive(ws) for _ in range(3)] == [
-        {"type": "connection_ack"}, {"type": "pong"}, {"type": "pong"}]
+        {"type": "connection_ack"},
+        {"type": "pong"},
+        {"type": "pong"},
+    ]
     await ws.close()
 
 
-async def test_logging_subscription(fake_stash: FakeStash,
-                                     http: aiohttp.ClientSession) -> None:
-    ws = await ws_subscribe(http, fake_stash, {
-        "log": "subscription { loggingSubscribe { time level message } }"})
+async def test_logging_subscription(fake_stash: FakeStash, http: aiohttp.ClientSession) -> None:
+    ws = await ws_subscribe(
+        http, fake_stash, {"log": "subscription { loggingSubscribe { time level message } }"}
+    )
     await fake_stash.wait_for_subscribers("loggingSubscribe")
     fake_stash.log("Warning", "disk almost full")
     frame = await receive(ws)
@@ -641,16 +770,19 @@ async def test_logging_subscription(fake_stash: FakeStash,
 async def test_ws_protocol_errors(fake_stash: FakeStash, http: aiohttp.ClientSession) -> None:
     legacy = await http.ws_connect(fake_stash.ws_url, protocols=(GRAPHQL_WS,))
     await legacy.send_json({"type": "start", "id": "1", "payload": {"query": "{ version }"}})
-    assert await receive(legacy) == {"type": "connection_error",
-                                     "payload": {"message": "unexpected message start"}}
+    assert await receive(legacy) == {
+        "type": "connection_error",
+        "payload": {"message": "unexpected message start"},
+    }
     closing = await legacy.receive(timeout=2)
     assert closing.type == aiohttp.WSMsgType.CLOSE and closing.data == 1002
 
     ws = await http.ws_connect(fake_stash.ws_url, protocols=(TRANSPORT_WS,))
     await ws.send_json({"type": "connection_init"})
     await receive(ws)
-    await ws.send_json({"type": "subscribe", "id": "7",
-                        "payload": {"query": "subscription { nope }"}})
+    await ws.send_json(
+        {"type": "subscribe", "id": "7", "payload": {"query": "subscription { nope }"}}
+    )
     error = await receive(ws)
     assert error["type"] == "error" and error["id"] == "7"
     assert isinstance(error["payload"], list)
@@ -658,19 +790,24 @@ async def test_ws_protocol_errors(fake_stash: FakeStash, http: aiohttp.ClientSes
     await ws.close()
 
 
-async def test_drop_websockets_closes_abruptly(fake_stash: FakeStash,
-                                               http: aiohttp.ClientSession) -> None:
+async def test_drop_websockets_closes_abruptly(
+    fake_stash: FakeStash, http: aiohttp.ClientSession
+) -> None:
     ws = await http.ws_connect(fake_stash.ws_url, protocols=(TRANSPORT_WS,))
     await ws.send_json({"type": "connection_init"})
     await receive(ws)
-    await ws.send_json({"type": "subscribe", "id": "1",
-                        "payload": {"query": "subscription { scanCompleteSubscribe }"}})
+    await ws.send_json(
+        {
+            "type": "subscribe",
+            "id": "1",
+            "payload": {"query": "subscription { scanCompleteSubscribe }"},
+        }
+    )
     await fake_stash.wait_for_subscribers("scanCompleteSubscribe")
     await fake_stash.drop_websockets()
     msg = await ws.receive(timeout=2)
     # No close frame with a code: the TCP connection just went away.
-    assert msg.type in (aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR,
-                        aiohttp.WSMsgType.CLOSE)
+    assert msg.type in (aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR, aiohttp.WSMsgType.CLOSE)
     assert ws.close_code != 1000
     assert not fake_stash.websockets
     assert fake_stash.pubsub.count("scan_complete") == 0
@@ -729,25 +866,36 @@ async def test_simulated_scan_event_sequence_and_hooks(
         phash_at_hook.append(scene.files[0].phash)
 
     fake_stash.hook_listeners.append(listener)
-    ws = await ws_subscribe(http, fake_stash, {
-        "jobs": "subscription { jobsSubscribe { type job { id status progress endTime } } }",
-        "scan": "subscription { scanCompleteSubscribe }",
-    })
+    ws = await ws_subscribe(
+        http,
+        fake_stash,
+        {
+            "jobs": "subscription { jobsSubscribe { type job { id status progress endTime } } }",
+            "scan": "subscription { scanCompleteSubscribe }",
+        },
+    )
     await fake_stash.wait_for_subscribers("jobsSubscribe")
     await fake_stash.wait_for_subscribers("scanCompleteSubscribe")
-    created = await fake_stash.simulate_scan([
-        {"title": "new 1", "path": "/data/new1.mp4", "phash": 0xABC},
-        {"title": "new 2", "path": "/data/new2.mp4"},
-    ])
+    created = await fake_stash.simulate_scan(
+        [
+            {"title": "new 1", "path": "/data/new1.mp4", "phash": 0xABC},
+            {"title": "new 2", "path": "/data/new2.mp4"},
+        ]
+    )
     frames = [await receive(ws) for _ in range(6)]
     await ws.close()
     # Events of different subscriptions are not ordered relative to each other.
     assert [f["payload"] for f in frames if f["id"] == "scan"] == [
-        {"data": {"scanCompleteSubscribe": True}}]
+        {"data": {"scanCompleteSubscribe": True}}
+    ]
     jobs = [f["payload"]["data"]["jobsSubscribe"] for f in frames if f["id"] == "jobs"]
     assert [(e["type"], e["job"]["status"], e["job"]["progress"]) for e in jobs] == [
-        ("ADD", "READY", None), ("UPDATE", "RUNNING", 0.0), ("UPDATE", "RUNNING", 0.5),
-        ("UPDATE", "RUNNING", 1.0), ("REMOVE", "FINISHED", 1.0)]
+        ("ADD", "READY", None),
+        ("UPDATE", "RUNNING", 0.0),
+        ("UPDATE", "RUNNING", 0.5),
+        ("UPDATE", "RUNNING", 1.0),
+        ("REMOVE", "FINISHED", 1.0),
+    ]
     assert jobs[-1]["job"]["endTime"] is not None
     assert [e["job"]["endTime"] for e in jobs[:-1]] == [None] * 4
     # Hooks run before phash generation, as in Stash.
@@ -755,7 +903,9 @@ async def test_simulated_scan_event_sequence_and_hooks(
     assert [s.files[0].phash is not None for s in created] == [True, True]
     assert created[0].files[0].phash == "abc"
     assert [e["args"]["hookContext"]["type"] for e in fake_stash.hooks.fired] == [
-        "Scene.Create.Post", "Scene.Create.Post"]
+        "Scene.Create.Post",
+        "Scene.Create.Post",
+    ]
     assert fake_stash.hooks.errors == []
 
 
@@ -765,8 +915,11 @@ async def test_metadata_scan_mutation_and_job_lookup(fake_stash: FakeStash) -> N
     started = await data(fake_stash, 'mutation { metadataScan(input: {paths: ["/data"]}) }')
     job_id = started["metadataScan"]
     await fake_stash.jobs.wait(job_id)
-    job = await data(fake_stash, "query($id: ID!) { findJob(input: {id: $id}) "
-                                 "{ status description endTime } }", {"id": job_id})
+    job = await data(
+        fake_stash,
+        "query($id: ID!) { findJob(input: {id: $id}) { status description endTime } }",
+        {"id": job_id},
+    )
     assert job["findJob"]["status"] == "FINISHED"
     assert job["findJob"]["description"] == "Scanning..."
     titles = [s.title for s in fake_stash.library.scenes.values()]
@@ -792,7 +945,11 @@ async def test_stop_job_cancels_without_scan_complete(fake_stash: FakeStash) -> 
         events.append(await jobs.__anext__())
     await jobs.aclose()
     assert [(e["type"], e["job"].status) for e in events] == [
-        ("ADD", "READY"), ("UPDATE", "RUNNING"), ("UPDATE", "STOPPING"), ("REMOVE", "CANCELLED")]
+        ("ADD", "READY"),
+        ("UPDATE", "RUNNING"),
+        ("UPDATE", "STOPPING"),
+        ("REMOVE", "CANCELLED"),
+    ]
 
 
 def test_library_helpers_and_offsets() -> None:
@@ -805,4 +962,3 @@ def test_library_helpers_and_offsets() -> None:
     assert lib.add_scene().id == scene.id + 1  # ids are never reused
     with pytest.raises(ValueError, match="offset"):
         Library(tz_offset="CET")
-

@@ -4,6 +4,7 @@ from stash_sense.config.loader import DEFAULT_PATH, ConfigError, load_config
 from stash_sense.config.model import (
     Config,
     EventsConfig,
+    FacesConfig,
     LogConfig,
     PathsConfig,
     QueueConfig,
@@ -18,6 +19,7 @@ __all__ = [
     "Config",
     "ConfigError",
     "EventsConfig",
+    "FacesConfig",
     "LogConfig",
     "PathsConfig",
     "QueueConfig",

@@ -165,6 +165,82 @@ class EventsConfig:
 
 
 @dataclass(frozen=True)
+class FacesConfig:
+    """Face identification: models, database, sampling, matching."""
+
+    models_dir: str = setting(
+        "./data/models", "Folder with det_500m.onnx, facenet512.onnx and arcface.onnx."
+    )
+    database_dir: str = setting(
+        "./data/face-db", "Folder with an unpacked Stash Sense face-database release."
+    )
+    execution_provider: str = setting(
+        "auto",
+        "ONNX Runtime provider: auto (GPU when present), cuda, tensorrt (fail if absent), cpu.",
+        choices=("auto", "cuda", "tensorrt", "cpu"),
+    )
+    verify_checksums: str = setting(
+        "auto",
+        "Check release SHA-256 sums: auto (when files change), always, never.",
+        choices=("auto", "always", "never"),
+    )
+    path_mappings: list[str] = setting(
+        [], 'Stash path prefix to local prefix, e.g. "/data/=/mnt/media/"; else stream from Stash.'
+    )
+    num_frames: int = setting(60, "Frames sampled per scene.", min=1, max=500)
+    start_fraction: float = setting(
+        0.05, "Where sampling starts, as a fraction of the duration.", min=0, max=0.5
+    )
+    end_fraction: float = setting(
+        0.95, "Where sampling ends, as a fraction of the duration.", min=0.5, max=1
+    )
+    detection_size: int = setting(
+        640, "Square input size of the face detector.", min=160, max=1280
+    )
+    detection_threshold: float = setting(0.5, "Minimum detector score.", min=0.05, max=1)
+    nms_threshold: float = setting(0.4, "Overlap above which detections merge.", min=0.05, max=1)
+    min_face_size: int = setting(
+        40, "Faces smaller than this (pixels, width and height) are ignored.", min=8, max=1000
+    )
+    embedding_batch_size: int = setting(
+        32, "Faces per embedding call (larger is faster on a GPU).", min=1, max=1024
+    )
+    query_k: int = setting(100, "Neighbours fetched per face from each index.", min=1, max=1000)
+    query_ef: int = setting(
+        200, "Voyager search breadth; higher gives better recall.", min=10, max=10_000
+    )
+    facenet_weight: float = setting(0.5, "Weight of FaceNet in the fused distance.", min=0, max=1)
+    max_distance: float = setting(
+        0.5, "Candidates farther than this fused distance are dropped.", min=0, max=2
+    )
+    cluster_threshold: float = setting(
+        0.6, "Cosine distance under which faces join the same person.", min=0.05, max=2
+    )
+    matcher: str = setting(
+        "precision",
+        "How persons get their performer: precision (abstains when unsure) or "
+        "clustered_frequency (the reference default).",
+        choices=("precision", "clustered_frequency"),
+    )
+    top_k: int = setting(3, "Matches kept per person (best plus alternatives).", min=1, max=20)
+    min_confidence: float = setting(
+        0.35, "Matches below this confidence are not proposed.", min=0, max=1
+    )
+    tagged_boost: float = setting(
+        0.03, "Score bonus for performers already tagged on the scene.", min=0, max=1
+    )
+    min_frames: int = setting(
+        2, "Precision matcher: distinct frames a performer must match in.", min=1, max=100
+    )
+    min_margin: float = setting(
+        0.05, "Precision matcher: abstain when the runner-up is this close.", min=0, max=1
+    )
+    crops_max_mb: int = setting(
+        200, "Size cap of stored face crops (evidence for review).", min=1, max=100_000
+    )
+
+
+@dataclass(frozen=True)
 class Config:
     """Every setting of the daemon."""
 
@@ -175,3 +251,4 @@ class Config:
     store: StoreConfig = section(StoreConfig, "SQLite store.")
     queue: QueueConfig = section(QueueConfig, "Durable job queue.")
     events: EventsConfig = section(EventsConfig, "Stash events, subscriptions and reconciliation.")
+    faces: FacesConfig = section(FacesConfig, "Face identification.")

@@ -184,6 +184,8 @@ class JobQueue:
         leftovers = [r for r in self._running.values() if not r.task.done()]
         for item in leftovers:
             item.shutdown = True
+            # Work running in threads only stops at its own checks: ask it to.
+            item.context.request_cancel()
             item.task.cancel()
         workers = [t for pool in self._pools.values() for t in pool.tasks]
         await asyncio.gather(*workers, return_exceptions=True)

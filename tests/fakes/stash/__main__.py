@@ -22,17 +22,23 @@ def seed_demo(lib: Library) -> None:
     bea = lib.add_performer("Bea Sample", aliases=["B. Sample"])
     lib.add_tag("Outdoor")
     studio = lib.add_studio("Demo Studio")
-    lib.add_scene(title="Morning walk", performers=[alice], tags=["Outdoor"], studio=studio,
-                  phash=0x8F3C_1A2B_4D5E_6F70, duration=1325.5)
-    lib.add_scene(title="Evening talk", performers=[alice, bea], phash=0x8F3C_1A2B_4D5E_6F71,
-                  duration=1324.0)
+    lib.add_scene(
+        title="Morning walk",
+        performers=[alice],
+        tags=["Outdoor"],
+        studio=studio,
+        phash=0x8F3C_1A2B_4D5E_6F70,
+        duration=1325.5,
+    )
+    lib.add_scene(
+        title="Evening talk", performers=[alice, bea], phash=0x8F3C_1A2B_4D5E_6F71, duration=1324.0
+    )
     lib.add_scene(title="Untagged clip", duration=95.0)
 
 
 async def serve(args: argparse.Namespace) -> None:
     """Start the fake and wait for Ctrl-C / SIGTERM."""
-    fake = FakeStash(api_key=args.api_key, host=args.host, port=args.port,
-                     tz_offset=args.tz_offset)
+    fake = FakeStash(api_key=args.api_key, host=args.host, port=args.port, tz_offset=args.tz_offset)
     if args.seed_demo:
         seed_demo(fake.library)
     async with fake:

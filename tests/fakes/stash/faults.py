@@ -47,13 +47,19 @@ class Faults:
         self.active.append(fault)
         return fault
 
-    def latency(self, seconds: float, duration_s: float | None = None,
-                count: int | None = None) -> Fault:
+    def latency(
+        self, seconds: float, duration_s: float | None = None, count: int | None = None
+    ) -> Fault:
         """Delay each request by ``seconds`` for ``duration_s`` and/or ``count`` requests."""
         return self._add(Fault("latency", seconds=seconds), duration_s, count)
 
-    def http_error(self, status: int = 503, duration_s: float | None = None,
-                   count: int | None = None, body: str = "") -> Fault:
+    def http_error(
+        self,
+        status: int = 503,
+        duration_s: float | None = None,
+        count: int | None = None,
+        body: str = "",
+    ) -> Fault:
         """Answer with ``status`` instead of handling the request."""
         return self._add(Fault("http_error", status=status, body=body), duration_s, count)
 

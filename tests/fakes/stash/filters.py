@@ -32,9 +32,7 @@ class FilterError(ValueError):
 
 
 def _like(value: str, pattern: str) -> bool:
-    regex = "".join(
-        ".*" if ch == "%" else "." if ch == "_" else re.escape(ch) for ch in pattern
-    )
+    regex = "".join(".*" if ch == "%" else "." if ch == "_" else re.escape(ch) for ch in pattern)
     return re.fullmatch(regex, value, re.IGNORECASE | re.DOTALL) is not None
 
 
@@ -184,8 +182,13 @@ def match_phash_distance(phashes: Sequence[str | None], c: Criterion) -> bool:
 # ---------------------------------------------------------------- compound filters
 
 
-def _combine(lib: Library, obj: T, f: dict[str, Any], own: Callable[[], list[bool]],
-             recurse: Callable[[Library, T, dict[str, Any]], bool]) -> bool:
+def _combine(
+    lib: Library,
+    obj: T,
+    f: dict[str, Any],
+    own: Callable[[], list[bool]],
+    recurse: Callable[[Library, T, dict[str, Any]], bool],
+) -> bool:
     subs = [k for k in ("AND", "OR", "NOT") if f.get(k) is not None]
     if len(subs) > 1:
         raise FilterError("cannot have more than one of AND, OR or NOT in a filter")
@@ -204,8 +207,11 @@ def _combine(lib: Library, obj: T, f: dict[str, Any], own: Callable[[], list[boo
 
 def _scene_is_missing(s: Scene, what: str) -> bool:
     blank: dict[str, str | None] = {
-        "title": s.title, "details": s.details, "date": s.date,
-        "code": s.code, "director": s.director,
+        "title": s.title,
+        "details": s.details,
+        "date": s.date,
+        "code": s.code,
+        "director": s.director,
     }
     if what in blank:
         value = blank[what]
@@ -227,8 +233,9 @@ def _scene_is_missing(s: Scene, what: str) -> bool:
 
 def match_scene(lib: Library, s: Scene, f: dict[str, Any]) -> bool:
     """Return whether a scene passes a SceneFilterType."""
-    return _combine(lib, s, f, lambda: _own(f, lambda k, c: _scene_criterion(lib, s, k, c)),
-                    match_scene)
+    return _combine(
+        lib, s, f, lambda: _own(f, lambda k, c: _scene_criterion(lib, s, k, c)), match_scene
+    )
 
 
 def _scene_criterion(lib: Library, s: Scene, key: str, c: Any) -> bool:
@@ -245,8 +252,9 @@ def _scene_criterion(lib: Library, s: Scene, key: str, c: Any) -> bool:
         "path": lambda: _match_path([x.path for x in files], c),
         "file_count": lambda: match_int(len(files), c),
         "organized": lambda: s.organized == c,
-        "duration": lambda: any(match_int(int(x.duration), c) for x in files)
-        if files else match_int(None, c),
+        "duration": lambda: (
+            any(match_int(int(x.duration), c) for x in files) if files else match_int(None, c)
+        ),
         "is_missing": lambda: _scene_is_missing(s, c),
         "studios": lambda: match_multi([s.studio_id] if s.studio_id else [], c),
         "tags": lambda: match_multi(s.tag_ids, c),

@@ -280,9 +280,7 @@ class Library:
 
     def performer_by_name(self, name: str) -> Performer | None:
         """Return the first performer whose name matches case-insensitively."""
-        return next(
-            (p for p in self.performers.values() if p.name.lower() == name.lower()), None
-        )
+        return next((p for p in self.performers.values() if p.name.lower() == name.lower()), None)
 
     def tag_by_name(self, name: str) -> Tag | None:
         """Return the tag whose name matches case-insensitively."""
@@ -536,8 +534,13 @@ class Library:
         """Bump ``updated_at`` the way every Stash update does."""
         obj.updated_at = self.now()
 
-    def scene_count(self, *, performer_id: int | None = None, tag_id: int | None = None,
-                    studio_id: int | None = None) -> int:
+    def scene_count(
+        self,
+        *,
+        performer_id: int | None = None,
+        tag_id: int | None = None,
+        studio_id: int | None = None,
+    ) -> int:
         """Count scenes linked to a performer, tag or studio."""
         return sum(
             1

@@ -150,8 +150,9 @@ def _identity(value: Any) -> Any:
 # ---------------------------------------------------------------- query
 
 
-def _find_scene(_root: Any, info: Info, id: str | None = None,
-                checksum: str | None = None) -> Scene | None:
+def _find_scene(
+    _root: Any, info: Info, id: str | None = None, checksum: str | None = None
+) -> Scene | None:
     lib = _lib(info)
     if id is not None:
         return lib.scenes.get(_atoi(id))
@@ -160,8 +161,7 @@ def _find_scene(_root: Any, info: Info, id: str | None = None,
     return None
 
 
-def _find_scene_by_hash(_root: Any, info: Info, input: dict[str, Any]
-                        ) -> Scene | None:
+def _find_scene_by_hash(_root: Any, info: Info, input: dict[str, Any]) -> Scene | None:
     lib = _lib(info)
     if input.get("checksum"):
         found = lib.find_file(md5=input["checksum"])
@@ -196,12 +196,22 @@ def _run_find(
         raise GraphQLError(str(exc)) from None
 
 
-def _find_scenes(_root: Any, info: Info, scene_filter: dict[str, Any] | None = None,
-                 ids: list[str] | None = None, filter: dict[str, Any] | None = None
-                 ) -> dict[str, Any]:
-    matched, page = _run_find(info, items=_lib(info).scenes.values(),
-                              matcher=filters.match_scene, object_filter=scene_filter,
-                              find_filter=filter, ids=ids, default_sort="id")
+def _find_scenes(
+    _root: Any,
+    info: Info,
+    scene_filter: dict[str, Any] | None = None,
+    ids: list[str] | None = None,
+    filter: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    matched, page = _run_find(
+        info,
+        items=_lib(info).scenes.values(),
+        matcher=filters.match_scene,
+        object_filter=scene_filter,
+        find_filter=filter,
+        ids=ids,
+        default_sort="id",
+    )
     primaries = [s.primary_file for s in matched if s.primary_file is not None]
     return {
         "count": len(matched),
@@ -211,8 +221,9 @@ def _find_scenes(_root: Any, info: Info, scene_filter: dict[str, Any] | None = N
     }
 
 
-def _find_duplicate_scenes(_root: Any, info: Info, distance: int | None = None,
-                           duration_diff: float | None = None) -> list[list[Scene]]:
+def _find_duplicate_scenes(
+    _root: Any, info: Info, distance: int | None = None, duration_diff: float | None = None
+) -> list[list[Scene]]:
     lib = _lib(info)
     hashed = [
         (s, int(s.primary_file.phash, 16), s.primary_file.duration)
@@ -241,8 +252,7 @@ def _find_duplicate_scenes(_root: Any, info: Info, distance: int | None = None,
     return [g for g in groups.values() if len(g) > 1]
 
 
-def _scene_streams_query(_root: Any, info: Info, id: str | None = None
-                         ) -> list[dict[str, Any]]:
+def _scene_streams_query(_root: Any, info: Info, id: str | None = None) -> list[dict[str, Any]]:
     scene = _lib(info).scenes.get(_atoi(id)) if id is not None else None
     return _scene_streams(scene, info) if scene is not None else []
 
@@ -254,13 +264,22 @@ def _find_by_id(collection: str) -> Resolver:
     return resolve
 
 
-def _finder(collection: str, filter_arg: str, result_key: str,
-            matcher: Callable[[Library, Any, dict[str, Any]], bool]) -> Resolver:
+def _finder(
+    collection: str,
+    filter_arg: str,
+    result_key: str,
+    matcher: Callable[[Library, Any, dict[str, Any]], bool],
+) -> Resolver:
     def resolve(_root: Any, info: Info, **args: Any) -> dict[str, Any]:
-        matched, page = _run_find(info, items=getattr(_lib(info), collection).values(),
-                                  matcher=matcher, object_filter=args.get(filter_arg),
-                                  find_filter=args.get("filter"), ids=args.get("ids"),
-                                  default_sort="name")
+        matched, page = _run_find(
+            info,
+            items=getattr(_lib(info), collection).values(),
+            matcher=matcher,
+            object_filter=args.get(filter_arg),
+            find_filter=args.get("filter"),
+            ids=args.get("ids"),
+            default_sort="name",
+        )
         return {"count": len(matched), result_key: page}
 
     return resolve
@@ -298,8 +317,7 @@ def _config_general(_root: Any, info: Info) -> dict[str, Any]:
     }
 
 
-def _config_plugins(_root: Any, info: Info, include: list[str] | None = None
-                    ) -> dict[str, Any]:
+def _config_plugins(_root: Any, info: Info, include: list[str] | None = None) -> dict[str, Any]:
     settings = _lib(info).plugin_settings
     if include is None:
         return {k: dict(v) for k, v in settings.items()}
@@ -328,8 +346,7 @@ def _job_queue(_root: Any, info: Info) -> list[dict[str, Any]] | None:
     return jobs or None
 
 
-def _find_job(_root: Any, info: Info, input: dict[str, Any]
-              ) -> dict[str, Any] | None:
+def _find_job(_root: Any, info: Info, input: dict[str, Any]) -> dict[str, Any] | None:
     job = _ctx(info).fake.jobs.find(str(input["id"]))
     return job_to_graphql(job) if job is not None else None
 
@@ -366,8 +383,11 @@ def _scene_streams(scene: Scene, info: Info) -> list[dict[str, Any]]:
     if scene.primary_file is None:
         return []
     return [
-        {"url": _scene_paths(scene, info)["stream"], "mime_type": "video/mp4",
-         "label": "Direct stream"}
+        {
+            "url": _scene_paths(scene, info)["stream"],
+            "mime_type": "video/mp4",
+            "label": "Direct stream",
+        }
     ]
 
 
@@ -481,18 +501,17 @@ def _scene_for(lib: Library, scene_id: str) -> Scene:
     return scene
 
 
-async def _scene_update(_root: Any, info: Info, input: dict[str, Any]
-                        ) -> Scene:
+async def _scene_update(_root: Any, info: Info, input: dict[str, Any]) -> Scene:
     fake = _ctx(info).fake
     scene = _scene_for(fake.library, input["id"])
     _apply_scene_update(fake.library, scene, input)
-    await fake.hooks.fire("Scene.Update.Post", scene.id, go_json(input, _arg_type(info)),
-                          list(input))
+    await fake.hooks.fire(
+        "Scene.Update.Post", scene.id, go_json(input, _arg_type(info)), list(input)
+    )
     return scene
 
 
-async def _scenes_update(_root: Any, info: Info,
-                         input: list[dict[str, Any]]) -> list[Scene]:
+async def _scenes_update(_root: Any, info: Info, input: list[dict[str, Any]]) -> list[Scene]:
     fake = _ctx(info).fake
     scenes = [_scene_for(fake.library, item["id"]) for item in input]
     for scene, item in zip(scenes, input, strict=True):
@@ -504,8 +523,7 @@ async def _scenes_update(_root: Any, info: Info,
     return scenes
 
 
-async def _bulk_scene_update(_root: Any, info: Info,
-                             input: dict[str, Any]) -> list[Scene]:
+async def _bulk_scene_update(_root: Any, info: Info, input: dict[str, Any]) -> list[Scene]:
     fake = _ctx(info).fake
     lib = fake.library
     scenes = [_scene_for(lib, i) for i in input.get("ids") or []]
@@ -556,18 +574,17 @@ async def _destroy(info: Info, ids: list[str], input: dict[str, Any]) -> bool:
     return True
 
 
-async def _scene_destroy(_root: Any, info: Info, input: dict[str, Any]
-                         ) -> bool:
+async def _scene_destroy(_root: Any, info: Info, input: dict[str, Any]) -> bool:
     return await _destroy(info, [input["id"]], input)
 
 
-async def _scenes_destroy(_root: Any, info: Info, input: dict[str, Any]
-                          ) -> bool:
+async def _scenes_destroy(_root: Any, info: Info, input: dict[str, Any]) -> bool:
     return await _destroy(info, list(input["ids"]), input)
 
 
-def _check_performer(lib: Library, name: str, disambiguation: str | None,
-                     aliases: list[str], self_id: int | None) -> None:
+def _check_performer(
+    lib: Library, name: str, disambiguation: str | None, aliases: list[str], self_id: int | None
+) -> None:
     if not name:
         raise GraphQLError("performer name must not be blank")
     disamb = disambiguation or ""
@@ -578,7 +595,8 @@ def _check_performer(lib: Library, name: str, disambiguation: str | None,
         other_disamb = other.disambiguation or ""
         same_disamb = (
             filters.match_string(other_disamb, {"value": disamb, "modifier": "EQUALS"})
-            if disamb else other_disamb.strip() == ""
+            if disamb
+            else other_disamb.strip() == ""
         )
         if same_name and same_disamb:
             if disamb:
@@ -627,22 +645,20 @@ def _apply_performer(lib: Library, p: Performer, data: dict[str, Any]) -> None:
         p.custom_fields = dict(data["custom_fields"])
 
 
-async def _performer_create(_root: Any, info: Info, input: dict[str, Any]
-                            ) -> Performer:
+async def _performer_create(_root: Any, info: Info, input: dict[str, Any]) -> Performer:
     fake = _ctx(info).fake
     lib = fake.library
-    _check_performer(lib, input["name"], input.get("disambiguation"),
-                     list(input.get("alias_list") or []), None)
+    _check_performer(
+        lib, input["name"], input.get("disambiguation"), list(input.get("alias_list") or []), None
+    )
     performer = lib.add_performer(input["name"])
     _apply_performer(lib, performer, input)
     performer.updated_at = performer.created_at
-    await fake.hooks.fire("Performer.Create.Post", performer.id,
-                          go_json(input, _arg_type(info)))
+    await fake.hooks.fire("Performer.Create.Post", performer.id, go_json(input, _arg_type(info)))
     return performer
 
 
-async def _performer_update(_root: Any, info: Info, input: dict[str, Any]
-                            ) -> Performer:
+async def _performer_update(_root: Any, info: Info, input: dict[str, Any]) -> Performer:
     fake = _ctx(info).fake
     lib = fake.library
     performer = lib.performers.get(_atoi(input["id"]))
@@ -655,13 +671,13 @@ async def _performer_update(_root: Any, info: Info, input: dict[str, Any]
     performer.name = name
     _apply_performer(lib, performer, input)
     lib.touch(performer)
-    await fake.hooks.fire("Performer.Update.Post", performer.id,
-                          go_json(input, _arg_type(info)), list(input))
+    await fake.hooks.fire(
+        "Performer.Update.Post", performer.id, go_json(input, _arg_type(info)), list(input)
+    )
     return performer
 
 
-async def _tag_create(_root: Any, info: Info, input: dict[str, Any]
-                      ) -> Tag:
+async def _tag_create(_root: Any, info: Info, input: dict[str, Any]) -> Tag:
     fake = _ctx(info).fake
     lib = fake.library
     name = input["name"]
@@ -688,20 +704,19 @@ async def _tag_create(_root: Any, info: Info, input: dict[str, Any]
     return tag
 
 
-def _configure_plugin(_root: Any, info: Info, plugin_id: str,
-                      input: dict[str, Any]) -> dict[str, Any]:
+def _configure_plugin(
+    _root: Any, info: Info, plugin_id: str, input: dict[str, Any]
+) -> dict[str, Any]:
     # Stash overwrites the plugin's whole settings map.
     _lib(info).plugin_settings[plugin_id] = dict(input)
     return dict(input)
 
 
-def _metadata_scan(_root: Any, info: Info, input: dict[str, Any]
-                   ) -> str:
+def _metadata_scan(_root: Any, info: Info, input: dict[str, Any]) -> str:
     return _ctx(info).fake.start_scan(input).id
 
 
-def _metadata_generate(_root: Any, info: Info, input: dict[str, Any]
-                       ) -> str:
+def _metadata_generate(_root: Any, info: Info, input: dict[str, Any]) -> str:
     return _ctx(info).fake.start_generate(input).id
 
 
@@ -752,8 +767,9 @@ RESOLVERS: dict[str, dict[str, Resolver]] = {
         "findDuplicateScenes": _find_duplicate_scenes,
         "sceneStreams": _scene_streams_query,
         "findPerformer": _find_by_id("performers"),
-        "findPerformers": _finder("performers", "performer_filter", "performers",
-                                  filters.match_performer),
+        "findPerformers": _finder(
+            "performers", "performer_filter", "performers", filters.match_performer
+        ),
         "findStudio": _find_by_id("studios"),
         "findStudios": _finder("studios", "studio_filter", "studios", filters.match_studio),
         "findTag": _find_by_id("tags"),

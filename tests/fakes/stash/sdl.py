@@ -20,8 +20,12 @@ from .resolvers import DEFAULT_SDL
 
 __all__ = ["schema_without"]
 
-_WITH_MEMBERS = (ObjectTypeDefinitionNode, InterfaceTypeDefinitionNode,
-                 InputObjectTypeDefinitionNode, EnumTypeDefinitionNode)
+_WITH_MEMBERS = (
+    ObjectTypeDefinitionNode,
+    InterfaceTypeDefinitionNode,
+    InputObjectTypeDefinitionNode,
+    EnumTypeDefinitionNode,
+)
 
 
 def schema_without(field: str, *, sdl: str = DEFAULT_SDL) -> str:

@@ -276,9 +276,16 @@ class FakeStash:
 
     # ------------------------------------------------------------ graphql
 
-    def _record(self, query: str, variables: dict[str, Any], operation_name: str | None, *,
-                operation: OperationDefinitionNode | None, transport: str,
-                request: web.Request) -> None:
+    def _record(
+        self,
+        query: str,
+        variables: dict[str, Any],
+        operation_name: str | None,
+        *,
+        operation: OperationDefinitionNode | None,
+        transport: str,
+        request: web.Request,
+    ) -> None:
         name = operation_name
         if name is None and operation is not None and operation.name is not None:
             name = operation.name.value
@@ -314,12 +321,14 @@ class FakeStash:
                 raise GraphQLError("no operation provided")
             document = parse(text)
         except GraphQLError as exc:
-            self._record(text, var_values, op_name, operation=None, transport=transport,
-                         request=request)
+            self._record(
+                text, var_values, op_name, operation=None, transport=transport, request=request
+            )
             return _request_errors([exc], "GRAPHQL_PARSE_FAILED")
         operation = get_operation_ast(document, op_name)
-        self._record(text, var_values, op_name, operation=operation, transport=transport,
-                     request=request)
+        self._record(
+            text, var_values, op_name, operation=operation, transport=transport, request=request
+        )
         problems = validate(self.schema, document)
         if not problems:
             built = Executor.build(self.schema, document, None, context, var_values, op_name)
@@ -356,21 +365,30 @@ class FakeStash:
                 raise TypeError("expected a JSON object")
         except (ValueError, TypeError) as exc:
             return web.json_response(
-                {"errors": [{"message": f"json request body could not be decoded: {exc}"}],
-                 "data": None},
+                {
+                    "errors": [{"message": f"json request body could not be decoded: {exc}"}],
+                    "data": None,
+                },
                 status=400,
             )
         context = RequestContext(self, self.base_url_for(request))
-        prepared = self.prepare(body.get("query"), body.get("variables"),
-                                body.get("operationName"), context=context, transport="http",
-                                request=request)
+        prepared = self.prepare(
+            body.get("query"),
+            body.get("variables"),
+            body.get("operationName"),
+            context=context,
+            transport="http",
+            request=request,
+        )
         if isinstance(prepared, list):
             # gqlgen answers parse/validation failures with 422 Unprocessable Entity.
             return web.json_response({"errors": prepared, "data": None}, status=422)
         if prepared.operation.operation == OperationType.SUBSCRIPTION:
             return web.json_response(
-                {"errors": [{"message": "subscriptions need the websocket transport"}],
-                 "data": None},
+                {
+                    "errors": [{"message": "subscriptions need the websocket transport"}],
+                    "data": None,
+                },
                 status=422,
             )
         result = await self.execute_prepared(prepared)
@@ -403,11 +421,15 @@ class FakeStash:
                 break
             await asyncio.sleep(0.01)
 
-    async def wait_for_subscribers(self, field_name: str = "jobsSubscribe", count: int = 1,
-                                   timeout: float = 5.0) -> None:
+    async def wait_for_subscribers(
+        self, field_name: str = "jobsSubscribe", count: int = 1, timeout: float = 5.0
+    ) -> None:
         """Wait until ``count`` clients subscribe to a Subscription field."""
-        topic = {"jobsSubscribe": "jobs", "scanCompleteSubscribe": SCAN_COMPLETE,
-                 "loggingSubscribe": LOGGING}[field_name]
+        topic = {
+            "jobsSubscribe": "jobs",
+            "scanCompleteSubscribe": SCAN_COMPLETE,
+            "loggingSubscribe": LOGGING,
+        }[field_name]
         await self.pubsub.wait_for(topic, count, timeout)
 
     # ------------------------------------------------------------ other routes
@@ -453,8 +475,9 @@ class FakeStash:
         """Publish ``scanCompleteSubscribe: true``."""
         self.pubsub.publish(SCAN_COMPLETE, True)
 
-    def start_job(self, description: str, work: JobWork | None = None, *,
-                  duration_s: float = 0.0) -> Job:
+    def start_job(
+        self, description: str, work: JobWork | None = None, *, duration_s: float = 0.0
+    ) -> Job:
         """Queue a job and return it at once (``work`` defaults to sleeping)."""
 
         async def sleep(progress: JobProgress) -> None:
@@ -463,15 +486,23 @@ class FakeStash:
 
         return self.jobs.start(description, work or sleep)
 
-    async def run_job(self, description: str, work: JobWork | None = None, *,
-                      duration_s: float = 0.0) -> Job:
+    async def run_job(
+        self, description: str, work: JobWork | None = None, *, duration_s: float = 0.0
+    ) -> Job:
         """Queue a job and wait until it is done (ADD, UPDATE RUNNING, ..., REMOVE)."""
         job = self.start_job(description, work, duration_s=duration_s)
         await self.jobs.wait(job.id)
         return job
 
-    def _scan_work(self, specs: list[dict[str, Any]], created: list[Scene], *, hooks: bool,
-                   delay_s: float, generate_phashes: bool) -> JobWork:
+    def _scan_work(
+        self,
+        specs: list[dict[str, Any]],
+        created: list[Scene],
+        *,
+        hooks: bool,
+        delay_s: float,
+        generate_phashes: bool,
+    ) -> JobWork:
         async def work(progress: JobProgress) -> None:
             start = time.monotonic()
             for index, spec in enumerate(specs):
@@ -498,8 +529,14 @@ class FakeStash:
 
         return work
 
-    async def simulate_scan(self, new_scenes: list[dict[str, Any]], *, hooks: bool = True,
-                            delay_s: float = 0.0, generate_phashes: bool = True) -> list[Scene]:
+    async def simulate_scan(
+        self,
+        new_scenes: list[dict[str, Any]],
+        *,
+        hooks: bool = True,
+        delay_s: float = 0.0,
+        generate_phashes: bool = True,
+    ) -> list[Scene]:
         """Run a "Scanning..." job that adds ``new_scenes`` (``add_scene`` keywords).
 
         Events: jobs ADD (READY), UPDATE (RUNNING), one progress UPDATE per scene with
@@ -509,8 +546,13 @@ class FakeStash:
         created: list[Scene] = []
         job = await self.run_job(
             "Scanning...",
-            self._scan_work(list(new_scenes), created, hooks=hooks, delay_s=delay_s,
-                            generate_phashes=generate_phashes),
+            self._scan_work(
+                list(new_scenes),
+                created,
+                hooks=hooks,
+                delay_s=delay_s,
+                generate_phashes=generate_phashes,
+            ),
         )
         if job.status == "FAILED":
             raise RuntimeError(f"simulated scan failed: {job.error}")
@@ -520,15 +562,21 @@ class FakeStash:
         """Start a scan of ``pending_scan_scenes`` (as ``metadataScan`` does); return its job."""
         paths = scan_input.get("paths")
         taken = [
-            s for s in self.pending_scan_scenes
+            s
+            for s in self.pending_scan_scenes
             if not paths or any(str(s.get("path", "")).startswith(p) for p in paths)
         ]
         self.pending_scan_scenes = [s for s in self.pending_scan_scenes if s not in taken]
         created: list[Scene] = []
         return self.jobs.start(
             "Scanning...",
-            self._scan_work(taken, created, hooks=True, delay_s=0.0,
-                            generate_phashes=bool(scan_input.get("scanGeneratePhashes"))),
+            self._scan_work(
+                taken,
+                created,
+                hooks=True,
+                delay_s=0.0,
+                generate_phashes=bool(scan_input.get("scanGeneratePhashes")),
+            ),
         )
 
     def start_generate(self, generate_input: Mapping[str, Any]) -> Job:

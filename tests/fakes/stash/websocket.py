@@ -39,12 +39,26 @@ SERVER_PROTOCOLS = (GRAPHQL_WS, GRAPHQL_TRANSPORT_WS)
 # Message types each protocol knows (anything else fails to decode).
 _KNOWN = {
     GRAPHQL_WS: {
-        "connection_init", "connection_terminate", "start", "stop",
-        "connection_ack", "connection_error", "data", "error", "complete", "ka",
+        "connection_init",
+        "connection_terminate",
+        "start",
+        "stop",
+        "connection_ack",
+        "connection_error",
+        "data",
+        "error",
+        "complete",
+        "ka",
     },
     GRAPHQL_TRANSPORT_WS: {
-        "connection_init", "connection_ack", "subscribe", "next", "error", "complete",
-        "ping", "pong",
+        "connection_init",
+        "connection_ack",
+        "subscribe",
+        "next",
+        "error",
+        "complete",
+        "ping",
+        "pong",
     },
 }
 
@@ -166,8 +180,9 @@ class WsConnection:
         elif not self.legacy and self.fake.ws_pong_interval_s:
             self._background.append(self._spawn(self._tick, self.fake.ws_pong_interval_s, "pong"))
 
-    def _spawn(self, fn: Callable[[float, str], Any], interval: float, kind: str
-               ) -> asyncio.Task[None]:
+    def _spawn(
+        self, fn: Callable[[float, str], Any], interval: float, kind: str
+    ) -> asyncio.Task[None]:
         return asyncio.get_running_loop().create_task(fn(interval, kind))
 
     async def _tick(self, interval: float, kind: str) -> None:

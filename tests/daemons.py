@@ -1,4 +1,4 @@
-"""A running daemon wired to a fake Stash whose hooks post to the daemon."""
+"""Daemons under test: the real app on loopback, wired to a fake Stash whose hooks post to it."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from stash_sense.config import Config
 from stash_sense.daemon import build_app
 from stash_sense.keys import DATABASE, JOB_QUEUE
 from stash_sense.queue import Job, JobState
+from tests.faces.kit import Kit
 from tests.fakes.stash.server import FakeStash
 from tests.helpers import TOKEN, daemon_config
 
@@ -55,7 +56,7 @@ DaemonFactory = Callable[..., Awaitable[Daemon]]
 
 
 @pytest.fixture
-async def start_daemon(tmp_path: Path) -> AsyncIterator[DaemonFactory]:
+async def start_daemon(tmp_path: Path, face_kit: Kit) -> AsyncIterator[DaemonFactory]:
     """Start daemons (sharing one data dir unless told otherwise); stop them at teardown."""
     running: list[Daemon] = []
     fakes: list[FakeStash] = []
@@ -65,10 +66,20 @@ async def start_daemon(tmp_path: Path) -> AsyncIterator[DaemonFactory]:
         *,
         forward_hooks: bool = True,
         config: Config | None = None,
+        faces: dict[str, Any] | None = None,
+        stash_api_key: str = "",
         **events: Any,
     ) -> Daemon:
         cfg = config or daemon_config(
-            tmp_path / "data", stash_url=fake.url if fake else None, events=events
+            tmp_path / "data",
+            stash_url=fake.url if fake else None,
+            stash_api_key=stash_api_key,
+            events=events,
+            faces={
+                "models_dir": str(face_kit.models_dir),
+                "database_dir": str(face_kit.database_dir),
+                **(faces or {}),
+            },
         )
         app = build_app(cfg, TOKEN)
         server = TestServer(app, host="127.0.0.1", port=cfg.server.port)

@@ -1,0 +1,1 @@
+"""Face identification: frames, detection, alignment, embeddings, search and matching."""

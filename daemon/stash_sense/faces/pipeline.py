@@ -1,0 +1,279 @@
+"""Run the stages: frames -> faces -> embeddings -> candidates -> persons.
+
+Everything here is synchronous and CPU/GPU bound: callers run `identify` in an
+executor, never on the event loop. The models and the database are loaded once
+(`FaceModels`, `FaceDatabase`) and shared by every identification.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from stash_sense.config import FacesConfig
+from stash_sense.faces.align import norm_crop
+from stash_sense.faces.clustering import cluster_faces, merge_by_best_match
+from stash_sense.faces.database import FaceDatabase, split_universal_id
+from stash_sense.faces.detector import FaceDetector
+from stash_sense.faces.embedder import FaceEmbedder
+from stash_sense.faces.frames import sample_frames
+from stash_sense.faces.matchers import get_matcher
+from stash_sense.faces.result import FaceEvidence, MatchInfo, PersonResult, SceneResult
+from stash_sense.faces.runtime import InferenceRuntime
+from stash_sense.faces.search import search_faces
+from stash_sense.faces.types import Face, FaceError, FaceMatch, Frame, PerformerScore, Person
+
+DETECTOR_FILE = "det_500m.onnx"
+FACENET_FILE = "facenet512.onnx"
+ARCFACE_FILE = "arcface.onnx"
+MODEL_FILES = (DETECTOR_FILE, FACENET_FILE, ARCFACE_FILE)
+EVIDENCE_PER_PERSON = 3
+CROP_EDGE = 160  # pixels of the longest side of an evidence crop
+
+
+class Cancelled(FaceError):
+    """The caller asked the identification to stop."""
+
+
+@dataclass
+class FaceModels:
+    """The three ONNX models, loaded once on one inference runtime."""
+
+    runtime: InferenceRuntime
+    detector: FaceDetector
+    embedder: FaceEmbedder
+    version: str  # changes when any model file changes
+
+    @classmethod
+    def load(cls, models_dir: Path, config: FacesConfig) -> FaceModels:
+        """Load and validate the models (raises ModelError naming the file)."""
+        runtime = InferenceRuntime(config.execution_provider)
+        detector = FaceDetector(
+            runtime.load(models_dir / DETECTOR_FILE, name="detector"),
+            input_size=config.detection_size,
+            score_threshold=config.detection_threshold,
+            nms_threshold=config.nms_threshold,
+        )
+        embedder = FaceEmbedder(
+            runtime.load(models_dir / FACENET_FILE, name="facenet"),
+            runtime.load(models_dir / ARCFACE_FILE, name="arcface"),
+            batch_size=config.embedding_batch_size,
+        )
+        return cls(runtime, detector, embedder, models_version(models_dir))
+
+
+def models_version(models_dir: Path) -> str:
+    """Fingerprint the model files by name, size and modification time."""
+    digest = hashlib.sha256()
+    for name in MODEL_FILES:
+        stat = (models_dir / name).stat()
+        digest.update(f"{name}:{stat.st_size}:{stat.st_mtime_ns};".encode())
+    return digest.hexdigest()[:12]
+
+
+class FacePipeline:
+    """Identify the performers in one video."""
+
+    def __init__(self, models: FaceModels, database: FaceDatabase, config: FacesConfig) -> None:
+        self.models = models
+        self.database = database
+        self.config = config
+
+    @property
+    def version(self) -> str:
+        """Identify what a result depends on: models, database, matcher and its settings."""
+        c = self.config
+        settings = (
+            f"{c.num_frames}|{c.start_fraction}|{c.end_fraction}|{c.detection_size}|"
+            f"{c.detection_threshold}|{c.nms_threshold}|{c.min_face_size}|{c.query_k}|"
+            f"{c.facenet_weight}|{c.max_distance}|{c.cluster_threshold}|{c.matcher}|{c.top_k}|"
+            f"{c.min_confidence}|{c.tagged_boost}|{c.min_frames}|{c.min_margin}"
+        )
+        digest = hashlib.sha256(settings.encode()).hexdigest()[:8]
+        return f"{self.database.version}/{self.models.version}/{digest}"
+
+    def identify(
+        self,
+        source: str,
+        *,
+        description: str | None = None,
+        http_headers: Mapping[str, str] | None = None,
+        tagged: Collection[str] = (),
+        cancelled: Callable[[], bool] = lambda: False,
+    ) -> SceneResult:
+        """Run every stage on a local file or stream URL and return the result."""
+        config = self.config
+        timings: dict[str, float] = {}
+        began = time.perf_counter()
+
+        sampled = sample_frames(
+            source,
+            count=config.num_frames,
+            start_fraction=config.start_fraction,
+            end_fraction=config.end_fraction,
+            http_headers=http_headers,
+        )
+        timings["frames"] = _ms(began)
+        _check(cancelled)
+
+        stage = time.perf_counter()
+        detected, faces = self._faces(sampled.frames, cancelled)
+        timings["detect"] = _ms(stage)
+
+        stage = time.perf_counter()
+        facenet, arcface = self.models.embedder.embed([f.aligned for f in faces])
+        timings["embed"] = _ms(stage)
+        _check(cancelled)
+
+        stage = time.perf_counter()
+        candidates = search_faces(
+            self.database,
+            facenet,
+            arcface,
+            k=config.query_k,
+            facenet_weight=config.facenet_weight,
+            max_distance=config.max_distance,
+            # A face may list one performer several times (one entry per DB face).
+            max_results=max(2 * config.top_k, 10),
+        )
+        matches = [
+            FaceMatch(i, face.frame_index, face.timestamp, face.detection, found)
+            for i, (face, found) in enumerate(zip(faces, candidates, strict=True))
+        ]
+        timings["search"] = _ms(stage)
+
+        stage = time.perf_counter()
+        clusters = merge_by_best_match(
+            cluster_faces(facenet, arcface, threshold=config.cluster_threshold), matches
+        )
+        persons = get_matcher(config.matcher)(
+            matches,
+            clusters,
+            top_k=config.top_k,
+            max_distance=config.max_distance,
+            min_confidence=config.min_confidence,
+            tagged_boost=config.tagged_boost,
+            tagged=tagged,
+            min_frames=config.min_frames,
+            min_margin=config.min_margin,
+        )
+        timings["match"] = _ms(stage)
+
+        stage = time.perf_counter()
+        frames_by_index = {frame.index: frame for frame in sampled.frames}
+        results = [
+            self._person_result(i, person, matches, frames_by_index)
+            for i, person in enumerate(persons)
+        ]
+        timings["evidence"] = _ms(stage)
+        timings["total"] = _ms(began)
+        return SceneResult(
+            source=description or source,
+            duration=sampled.duration,
+            frames_requested=config.num_frames,
+            frames_sampled=len(sampled.frames),
+            faces_detected=detected,
+            faces_kept=len(faces),
+            persons=results,
+            timings_ms=timings,
+            database_version=self.database.version,
+            models_version=self.models.version,
+            matcher=config.matcher,
+            providers=self.models.runtime.providers_report(),
+        )
+
+    def _faces(self, frames: list[Frame], cancelled: Callable[[], bool]) -> tuple[int, list[Face]]:
+        """Detect, size-filter and align the faces of every frame."""
+        minimum = self.config.min_face_size
+        detected = 0
+        faces: list[Face] = []
+        for frame in frames:
+            _check(cancelled)
+            for detection in self.models.detector.detect(frame.image):
+                detected += 1
+                if detection.width < minimum or detection.height < minimum:
+                    continue
+                aligned = norm_crop(frame.image, detection.landmarks)
+                faces.append(Face(frame.index, frame.timestamp, detection, aligned))
+        return detected, faces
+
+    def _person_result(
+        self,
+        index: int,
+        person: Person,
+        matches: list[FaceMatch],
+        frames: Mapping[int, Frame],
+    ) -> PersonResult:
+        """Describe a person with its matches and a few evidence crops."""
+        faces = [matches[i] for i in person.face_ids]
+        # Show the clearest faces: highest detector score first.
+        shown = sorted(faces, key=lambda m: m.detection.score, reverse=True)
+        evidence = [
+            FaceEvidence(
+                timestamp=m.timestamp,
+                box=m.detection.box,
+                score=m.detection.score,
+                crop_jpeg=_crop_jpeg(frames[m.frame_index].image, m.detection.box),
+            )
+            for m in shown[:EVIDENCE_PER_PERSON]
+        ]
+        return PersonResult(
+            index=index,
+            frame_count=person.frame_count,
+            face_count=len(faces),
+            best=self._match_info(person.best) if person.best else None,
+            alternatives=[self._match_info(a) for a in person.alternatives],
+            reason=person.reason,
+            evidence=evidence,
+        )
+
+    def _match_info(self, score: PerformerScore) -> MatchInfo:
+        """Attach the performer's name and endpoint to a matcher score."""
+        endpoint, stash_id = split_universal_id(score.universal_id)
+        info = self.database.performers.get(score.universal_id)
+        return MatchInfo(
+            universal_id=score.universal_id,
+            endpoint=endpoint,
+            stash_id=stash_id,
+            name=info.name if info else "Unknown",
+            confidence=round(score.confidence, 4),
+            distance=round(score.distance, 4),
+            frames=score.frames,
+        )
+
+
+def _crop_jpeg(image: np.ndarray, box: tuple[float, float, float, float]) -> bytes | None:
+    """Cut the face with a margin, shrink it and encode it as JPEG."""
+    height, width = image.shape[:2]
+    x1, y1, x2, y2 = box
+    margin = 0.2 * max(x2 - x1, y2 - y1)
+    left, top = max(int(x1 - margin), 0), max(int(y1 - margin), 0)
+    right, bottom = min(int(x2 + margin), width), min(int(y2 + margin), height)
+    if right <= left or bottom <= top:
+        return None
+    crop = image[top:bottom, left:right]
+    scale = CROP_EDGE / max(crop.shape[:2])
+    if scale < 1:
+        size = (max(int(crop.shape[1] * scale), 1), max(int(crop.shape[0] * scale), 1))
+        crop = cv2.resize(crop, size, interpolation=cv2.INTER_AREA)
+    ok, data = cv2.imencode(
+        ".jpg", cv2.cvtColor(crop, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 85]
+    )
+    return bytes(data) if ok else None
+
+
+def _check(cancelled: Callable[[], bool]) -> None:
+    """Stop between stages when asked."""
+    if cancelled():
+        raise Cancelled("identification cancelled")
+
+
+def _ms(since: float) -> float:
+    """Milliseconds since a perf_counter reading."""
+    return round((time.perf_counter() - since) * 1000, 1)

@@ -1,0 +1,277 @@
+"""ONNX Runtime sessions, kept apart from the models that use them.
+
+Everything here is synchronous: the daemon runs inference in an executor, never on the event loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import onnxruntime as ort
+
+from stash_sense.faces.types import ModelError
+
+log = logging.getLogger(__name__)
+
+CPU = "CPUExecutionProvider"
+CUDA = "CUDAExecutionProvider"
+TENSORRT = "TensorrtExecutionProvider"
+
+PROVIDER_CHOICES = ("auto", "cuda", "tensorrt", "cpu")
+
+# Severity 3 (errors only) hides the warning ORT prints when a GPU provider cannot be created;
+# we check the providers ourselves and say what happened in one line.
+_ORT_LOG_SEVERITY = 3
+
+# HEURISTIC avoids an exhaustive cuDNN search for every new batch shape (embedding batches vary);
+# kSameAsRequested keeps the arena from doubling past what the models need on small GPUs.
+_CUDA_OPTIONS: dict[str, str] = {
+    "device_id": "0",
+    "cudnn_conv_algo_search": "HEURISTIC",
+    "arena_extend_strategy": "kSameAsRequested",
+}
+
+Dim = int | str | None  # fixed size, symbolic name, or unknown
+ProviderSpec = str | tuple[str, dict[str, str]]
+
+
+@dataclass(frozen=True)
+class TensorInfo:
+    """Name, shape and element type of one model input or output."""
+
+    name: str
+    shape: tuple[Dim, ...]
+    type: str  # e.g. "tensor(float)"
+
+
+def _format_shape(shape: Sequence[Dim], labels: Sequence[Dim] = ()) -> str:
+    """Write a shape as (N,3,160,160), using the expected labels for dynamic dimensions."""
+    parts = []
+    for i, dim in enumerate(shape):
+        if isinstance(dim, int) and dim >= 0:
+            parts.append(str(dim))
+        elif i < len(labels) and isinstance(labels[i], str):
+            parts.append(str(labels[i]))
+        else:
+            parts.append("?")
+    return "(" + ",".join(parts) + ")"
+
+
+def _dims_match(actual: Sequence[Dim], expected: Sequence[Dim]) -> bool:
+    """Tell whether a model shape fits the expected one; dynamic dims fit any fixed size."""
+    if len(actual) != len(expected):
+        return False
+    for have, want in zip(actual, expected, strict=True):
+        if isinstance(want, int) and isinstance(have, int) and have >= 0 and have != want:
+            return False
+    return True
+
+
+class ModelSession:
+    """One loaded ONNX model: its signature, a lock-guarded run, and shape checks."""
+
+    def __init__(self, session: Any, *, path: Path, name: str) -> None:
+        self.session = session
+        self.path = Path(path)
+        self.name = name
+        self.inputs = [self._info(arg) for arg in session.get_inputs()]
+        self.outputs = [self._info(arg) for arg in session.get_outputs()]
+        self.providers: list[str] = list(session.get_providers())
+        # ORT's run is thread-safe, but one call at a time keeps GPU memory and threads predictable.
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _info(arg: Any) -> TensorInfo:
+        """Turn an ORT NodeArg into a TensorInfo."""
+        shape = tuple(dim if isinstance(dim, int | str) else None for dim in (arg.shape or ()))
+        return TensorInfo(name=str(arg.name), shape=shape, type=str(arg.type))
+
+    @property
+    def input_names(self) -> list[str]:
+        """Names of the model inputs, in order."""
+        return [info.name for info in self.inputs]
+
+    @property
+    def output_names(self) -> list[str]:
+        """Names of the model outputs, in order."""
+        return [info.name for info in self.outputs]
+
+    def error(self, message: str) -> ModelError:
+        """Build a ModelError that names this model's file."""
+        return ModelError(f"{self.path.name}: {message}")
+
+    def run(
+        self,
+        inputs: Mapping[str, npt.NDArray[Any]] | npt.NDArray[Any],
+        output_names: Sequence[str] | None = None,
+    ) -> list[npt.NDArray[Any]]:
+        """Run the model; a bare array feeds the only input."""
+        if isinstance(inputs, np.ndarray):
+            if len(self.inputs) != 1:
+                raise self.error(f"has {len(self.inputs)} inputs; pass them by name")
+            feeds: Mapping[str, npt.NDArray[Any]] = {self.inputs[0].name: inputs}
+        else:
+            feeds = inputs
+        with self._lock:
+            try:
+                results = self.session.run(list(output_names) if output_names else None, feeds)
+            except Exception as err:  # ORT raises its own pybind exception types
+                raise self.error(f"inference failed: {err}") from err
+        return [np.asarray(result) for result in results]
+
+    def _check(
+        self,
+        kind: str,
+        *,
+        infos: list[TensorInfo],
+        index: int,
+        expected: Sequence[Dim],
+        layout: str,
+        dtype: str | None,
+    ) -> TensorInfo:
+        """Check one input or output against an expected shape and element type."""
+        if index >= len(infos):
+            raise self.error(f"expected at least {index + 1} {kind}s, got {len(infos)}")
+        info = infos[index]
+        if not _dims_match(info.shape, expected):
+            want = _format_shape(expected, expected)
+            suffix = f" {layout}" if layout else ""
+            got = _format_shape(info.shape, expected)
+            raise self.error(f"expected {kind} {want}{suffix}, got {got}")
+        if dtype is not None and info.type != dtype:
+            raise self.error(f"expected {kind} {info.name!r} of {dtype}, got {info.type}")
+        return info
+
+    def check_input(
+        self,
+        expected: Sequence[Dim],
+        *,
+        index: int = 0,
+        layout: str = "",
+        dtype: str | None = "tensor(float)",
+    ) -> TensorInfo:
+        """Check an input's rank and fixed dims (str/None entries accept any size)."""
+        return self._check(
+            "input", infos=self.inputs, index=index, expected=expected, layout=layout, dtype=dtype
+        )
+
+    def check_output(
+        self,
+        expected: Sequence[Dim],
+        *,
+        index: int = 0,
+        layout: str = "",
+        dtype: str | None = "tensor(float)",
+    ) -> TensorInfo:
+        """Check an output's rank and fixed dims (str/None entries accept any size)."""
+        return self._check(
+            "output", infos=self.outputs, index=index, expected=expected, layout=layout, dtype=dtype
+        )
+
+
+class InferenceRuntime:
+    """Create ONNX Runtime sessions with the configured execution provider, once per file."""
+
+    def __init__(
+        self,
+        provider: str = "auto",
+        *,
+        intra_op_threads: int | None = None,
+        cache_dir: Path | None = None,
+    ) -> None:
+        if provider not in PROVIDER_CHOICES:
+            raise ValueError(
+                f"execution_provider must be one of {PROVIDER_CHOICES}, got {provider!r}"
+            )
+        self.provider = provider
+        self.intra_op_threads = intra_op_threads
+        self.cache_dir = cache_dir  # TensorRT engine cache; engines take minutes to build
+        self._sessions: dict[Path, ModelSession] = {}
+        self._lock = threading.Lock()
+        ort.set_default_logger_severity(_ORT_LOG_SEVERITY)
+
+    def requested_providers(self) -> list[ProviderSpec]:
+        """List the providers (with options) asked of ONNX Runtime for this configuration."""
+        compiled = set(ort.get_available_providers())
+        trt_options: dict[str, str] = {"trt_engine_cache_enable": "True"}
+        if self.cache_dir is not None:
+            trt_options["trt_engine_cache_path"] = str(self.cache_dir)
+        cuda: ProviderSpec = (CUDA, dict(_CUDA_OPTIONS))
+        if self.provider == "cpu":
+            return [CPU]
+        if self.provider == "auto":
+            return [cuda, CPU] if CUDA in compiled else [CPU]
+        if self.provider == "cuda":
+            return [cuda, CPU]
+        return [(TENSORRT, trt_options), cuda, CPU]
+
+    def _demanded(self) -> str | None:
+        """Name the GPU provider the configuration insists on, if any."""
+        return {"cuda": CUDA, "tensorrt": TENSORRT}.get(self.provider)
+
+    def _options(self) -> Any:
+        """Build the session options shared by every model."""
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.log_severity_level = _ORT_LOG_SEVERITY
+        options.inter_op_num_threads = 1
+        if self.intra_op_threads is not None:
+            options.intra_op_num_threads = self.intra_op_threads
+        return options
+
+    def load(self, path: Path, *, name: str) -> ModelSession:
+        """Load a model once (later calls reuse the session) and check its providers."""
+        path = Path(path)
+        key = path.resolve()
+        with self._lock:
+            cached = self._sessions.get(key)
+            if cached is not None:
+                return cached
+            session = self._create(path, name)
+            self._sessions[key] = session
+            return session
+
+    def _create(self, path: Path, name: str) -> ModelSession:
+        """Create the ORT session, failing with the file named."""
+        if not path.is_file():
+            raise ModelError(f"{path}: model file not found")
+        demanded = self._demanded()
+        compiled = ort.get_available_providers()
+        if demanded is not None and demanded not in compiled:
+            # Asking anyway would only warn and fall back; say plainly what is missing.
+            raise ModelError(
+                f"{path}: execution_provider={self.provider} needs {demanded}, but this "
+                f"onnxruntime build only has {', '.join(compiled)} (install onnxruntime-gpu)"
+            )
+        try:
+            raw = ort.InferenceSession(
+                str(path), sess_options=self._options(), providers=self.requested_providers()
+            )
+        except Exception as err:  # ORT raises pybind types (InvalidProtobuf, Fail, ...)
+            raise ModelError(f"{path}: cannot load ONNX model: {err}") from err
+        session = ModelSession(raw, path=path, name=name)
+        if demanded is not None and demanded not in session.providers:
+            raise ModelError(
+                f"{path}: execution_provider={self.provider} demanded {demanded}, but ONNX Runtime "
+                f"could only start {', '.join(session.providers)} (check the CUDA/cuDNN libraries)"
+            )
+        log.info("model %s (%s) runs on %s", name, path.name, ", ".join(session.providers))
+        return session
+
+    def providers_report(self) -> dict[str, list[str]]:
+        """Map each loaded model's name to the providers it actually obtained."""
+        with self._lock:
+            return {s.name: list(s.providers) for s in self._sessions.values()}
+
+    def close(self) -> None:
+        """Drop every session so its memory can be freed."""
+        with self._lock:
+            self._sessions.clear()

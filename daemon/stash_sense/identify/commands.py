@@ -1,0 +1,182 @@
+"""The `backfill` and `identify` commands."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+from stash_sense.config import Config
+from stash_sense.daemon import DB_FILE, data_dir
+from stash_sense.faces.database import FaceDatabase
+from stash_sense.faces.pipeline import FaceModels, FacePipeline
+from stash_sense.faces.result import SceneResult
+from stash_sense.faces.source import resolve_source
+from stash_sense.faces.types import FaceError, VideoError
+from stash_sense.identify.backfill import BACKFILL, PRIORITY, RESOURCE, BackfillArgs
+from stash_sense.identify.job import universal_id
+from stash_sense.queue import Job, JobStore
+from stash_sense.queue.store import NewJob
+from stash_sense.stash.client import StashClient
+from stash_sense.stash.errors import StashError
+from stash_sense.store import Database, StoreError
+
+_POLL_SECONDS = 1.0
+
+
+async def enqueue_backfill(config: Config, *, wait: bool) -> int:
+    """Queue the backfill job (once) and optionally follow it; return the exit code."""
+    db = Database(data_dir(config) / DB_FILE, busy_timeout_ms=config.store.busy_timeout_ms)
+    try:
+        await db.open()
+    except StoreError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    try:
+        store = JobStore(db)
+        (result,) = await store.enqueue_many(
+            [
+                NewJob(
+                    type=BACKFILL,
+                    args={"priority": BackfillArgs().priority},
+                    resource=RESOURCE,
+                    priority=PRIORITY,
+                    max_attempts=config.queue.max_attempts,
+                    idempotency_key=BACKFILL,
+                )
+            ]
+        )
+        job = result.job
+        verb = "Queued" if result.created else "Already queued"
+        print(f"{verb} backfill as job {job.id}; follow it at GET /api/v1/jobs/{job.id}")
+        if not wait:
+            return 0
+        final = await _follow(store, job)
+        return 0 if final.state.value == "succeeded" else 1
+    finally:
+        await db.close(checkpoint=False)
+
+
+async def _follow(store: JobStore, job: Job) -> Job:
+    """Print a progress line until the job finishes (the daemon must be running)."""
+    while True:
+        current = await store.get(job.id) or job
+        progress = current.progress
+        total = progress.total or 0
+        width = 30
+        filled = int(width * progress.done / total) if total else 0
+        bar = "#" * filled + "-" * (width - filled)
+        print(
+            f"\r[{bar}] {progress.done}/{total or '?'} {progress.message or current.state}",
+            end="",
+            flush=True,
+        )
+        if not current.state.live:
+            print()
+            if current.last_error:
+                print(f"{current.state}: {current.last_error}", file=sys.stderr)
+            return current
+        await asyncio.sleep(_POLL_SECONDS)
+
+
+async def identify_command(
+    config: Config, *, scene_id: int | None, video: Path | None, as_json: bool
+) -> int:
+    """Identify one scene (via Stash) or one local file and print the result."""
+    faces = config.faces
+    loop = asyncio.get_running_loop()
+    try:
+        pipeline = await loop.run_in_executor(None, _load_pipeline, config)
+    except (FaceError, OSError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    headers: dict[str, str] | None = None
+    tagged: list[str] = []
+    if video is not None:
+        location, description = str(video), str(video)
+    else:
+        assert scene_id is not None
+        try:
+            async with StashClient(config.stash) as stash:
+                scene = await stash.find_scene(scene_id)
+        except StashError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 1
+        if scene is None or scene.primary_file is None:
+            print(f"error: scene {scene_id} not found in Stash or has no file", file=sys.stderr)
+            return 1
+        try:
+            source = resolve_source(
+                scene.primary_file.path, scene.paths.stream, faces.path_mappings
+            )
+        except VideoError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 1
+        location, description = source.location, source.description
+        if config.stash.api_key and not source.is_local:
+            headers = {"ApiKey": config.stash.api_key}
+        tagged = [
+            universal_id(link.endpoint, link.stash_id)
+            for performer in scene.performers
+            for link in performer.stash_ids
+        ]
+    try:
+        result = await loop.run_in_executor(
+            None,
+            lambda: pipeline.identify(
+                location, description=description, http_headers=headers, tagged=tagged
+            ),
+        )
+    except FaceError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    if as_json:
+        print(json.dumps(result.to_json(), indent=2))
+    else:
+        print(render_table(result))
+    return 0
+
+
+def _load_pipeline(config: Config) -> FacePipeline:
+    """Load models and database (blocking)."""
+    models = FaceModels.load(Path(config.faces.models_dir).expanduser().resolve(), config.faces)
+    database = FaceDatabase.load(
+        Path(config.faces.database_dir).expanduser().resolve(),
+        verify=config.faces.verify_checksums,
+        ef=config.faces.query_ef,
+        cache_file=data_dir(config) / "face-db-verified.json",
+    )
+    return FacePipeline(models, database, config.faces)
+
+
+def render_table(result: SceneResult) -> str:
+    """Format a result as a readable table."""
+    lines = [
+        f"{result.source} ({result.duration:.1f} s)",
+        f"{result.frames_sampled}/{result.frames_requested} frames, "
+        f"{result.faces_detected} faces detected, {result.faces_kept} kept, "
+        f"{len(result.persons)} persons ({len(result.unknown)} unknown)",
+        "",
+        f"{'#':>2}  {'performer':<40} {'confidence':>10} {'frames':>6}  alternatives / reason",
+    ]
+    for person in result.persons:
+        if person.best is not None:
+            who = f"{person.best.name} ({person.best.universal_id})"
+            confidence = f"{person.best.confidence:.2f}"
+            extra = ", ".join(f"{a.name} {a.confidence:.2f}" for a in person.alternatives)
+        else:
+            who, confidence, extra = "unknown", "-", person.reason
+        number = person.index + 1
+        lines.append(
+            f"{number:>2}  {who[:40]:<40} {confidence:>10} {person.frame_count:>6}  {extra}"
+        )
+    stages = ", ".join(f"{k} {v:.0f} ms" for k, v in result.timings_ms.items())
+    lines += [
+        "",
+        f"timings: {stages}",
+        f"database {result.database_version}, "
+        f"models {result.models_version}, matcher {result.matcher}, "
+        f"providers {result.providers}",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,149 @@
+"""Load the face models and database once, off the event loop, and run identifications."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Collection, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from stash_sense.config import FacesConfig
+from stash_sense.faces.database import FaceDatabase
+from stash_sense.faces.pipeline import MODEL_FILES, FaceModels, FacePipeline
+from stash_sense.faces.result import SceneResult
+from stash_sense.faces.types import FaceError
+
+_LOGGER = logging.getLogger(__name__)
+RETRY_LOAD_SECONDS = 60.0  # after a failed load, try again at most this often
+
+
+class FacesUnavailable(Exception):
+    """The models or the face database could not be loaded; the message says why."""
+
+
+@dataclass
+class FacesStatus:
+    """What /health shows about face identification."""
+
+    ready: bool = False
+    loading: bool = False
+    error: str | None = None
+    database: dict[str, Any] | None = None
+    models_version: str | None = None
+    providers: dict[str, list[str]] = field(default_factory=dict)
+
+
+class FaceService:
+    """Own the pipeline: load lazily, retry failed loads, run work in an executor."""
+
+    def __init__(self, config: FacesConfig, *, cache_file: Path, workers: int = 1) -> None:
+        self.config = config
+        self.models_dir = Path(config.models_dir).expanduser().resolve()
+        self.database_dir = Path(config.database_dir).expanduser().resolve()
+        self._cache_file = cache_file
+        # One thread per concurrent identification: ONNX Runtime and PyAV release the
+        # GIL, and sessions are used by one thread at a time.
+        self._executor = ThreadPoolExecutor(max(workers, 1), thread_name_prefix="faces")
+        self._pipeline: FacePipeline | None = None
+        self._lock = asyncio.Lock()
+        self._failed_at = 0.0
+        self.status = FacesStatus()
+
+    async def pipeline(self) -> FacePipeline:
+        """Return the loaded pipeline, loading it first (raises FacesUnavailable)."""
+        if self._pipeline is not None:
+            return self._pipeline
+        async with self._lock:
+            if self._pipeline is None:
+                if self.status.error and time.monotonic() - self._failed_at < RETRY_LOAD_SECONDS:
+                    raise FacesUnavailable(self.status.error)
+                self._pipeline = await self._load()
+            pipeline = self._pipeline
+        if pipeline is None:
+            raise FacesUnavailable(self.status.error or "face identification is not loaded")
+        return pipeline
+
+    async def load(self) -> bool:
+        """Try to load now (at start-up); return whether it worked."""
+        try:
+            await self.pipeline()
+        except FacesUnavailable:
+            return False
+        return True
+
+    async def _load(self) -> FacePipeline | None:
+        """Load models and database in the executor; record and return the outcome."""
+        self.status.loading = True
+        loop = asyncio.get_running_loop()
+        try:
+            pipeline = await loop.run_in_executor(self._executor, self._load_sync)
+        except (FaceError, OSError) as err:
+            self.status.error = str(err)
+            self._failed_at = time.monotonic()
+            _LOGGER.error("Face identification unavailable: %s", err)
+            return None
+        else:
+            self.status.error = None
+            self.status.ready = True
+            self.status.database = pipeline.database.summary()
+            self.status.models_version = pipeline.models.version
+            self.status.providers = pipeline.models.runtime.providers_report()
+            _LOGGER.info(
+                "Face identification ready: database %s, providers %s",
+                pipeline.database.version,
+                self.status.providers,
+            )
+            return pipeline
+        finally:
+            self.status.loading = False
+
+    def _load_sync(self) -> FacePipeline:
+        """Load everything (blocking; runs in the executor)."""
+        missing = [n for n in MODEL_FILES if not (self.models_dir / n).is_file()]
+        if missing:
+            raise FacesUnavailableError(
+                f"model files missing in {self.models_dir}: {', '.join(missing)}"
+            )
+        models = FaceModels.load(self.models_dir, self.config)
+        database = FaceDatabase.load(
+            self.database_dir,
+            verify=self.config.verify_checksums,
+            ef=self.config.query_ef,
+            cache_file=self._cache_file,
+        )
+        return FacePipeline(models, database, self.config)
+
+    async def identify(
+        self,
+        source: str,
+        *,
+        description: str,
+        http_headers: Mapping[str, str] | None = None,
+        tagged: Collection[str] = (),
+        cancelled: Callable[[], bool] = lambda: False,
+    ) -> SceneResult:
+        """Identify one video in the executor."""
+        pipeline = await self.pipeline()
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            self._executor,
+            lambda: pipeline.identify(
+                source,
+                description=description,
+                http_headers=http_headers,
+                tagged=tagged,
+                cancelled=cancelled,
+            ),
+        )
+
+    def close(self) -> None:
+        """Stop the executor (running work finishes first)."""
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+
+class FacesUnavailableError(FaceError):
+    """Files needed for identification are missing."""
