@@ -9,8 +9,16 @@ import pytest
 from tests.daemons import start_daemon
 from tests.faces.kit import Kit, build_kit
 from tests.fakes.stash.fixtures import fake_stash, fake_stash_factory
+from tests.fakes.stashbox.fixtures import fake_stashbox, fake_stashbox_factory
 
-__all__ = ["face_kit", "fake_stash", "fake_stash_factory", "start_daemon"]
+__all__ = [
+    "face_kit",
+    "fake_stash",
+    "fake_stash_factory",
+    "fake_stashbox",
+    "fake_stashbox_factory",
+    "start_daemon",
+]
 
 
 @pytest.fixture(scope="session")

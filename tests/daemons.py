@@ -68,6 +68,8 @@ async def start_daemon(tmp_path: Path, face_kit: Kit) -> AsyncIterator[DaemonFac
         config: Config | None = None,
         faces: dict[str, Any] | None = None,
         stash_api_key: str = "",
+        tagging: dict[str, Any] | None = None,
+        stashbox: dict[str, Any] | None = None,
         **events: Any,
     ) -> Daemon:
         cfg = config or daemon_config(
@@ -75,6 +77,8 @@ async def start_daemon(tmp_path: Path, face_kit: Kit) -> AsyncIterator[DaemonFac
             stash_url=fake.url if fake else None,
             stash_api_key=stash_api_key,
             events=events,
+            tagging=tagging,
+            stashbox=stashbox,
             faces={
                 "models_dir": str(face_kit.models_dir),
                 "database_dir": str(face_kit.database_dir),

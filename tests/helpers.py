@@ -17,7 +17,9 @@ from stash_sense.config import (
     PathsConfig,
     QueueConfig,
     ServerConfig,
+    StashBoxConfig,
     StashConfig,
+    TaggingConfig,
 )
 from stash_sense.config.model import ConcurrencyConfig
 
@@ -40,6 +42,8 @@ def daemon_config(
     server: dict[str, Any] | None = None,
     events: dict[str, Any] | None = None,
     faces: dict[str, Any] | None = None,
+    tagging: dict[str, Any] | None = None,
+    stashbox: dict[str, Any] | None = None,
 ) -> Config:
     """Build a config for a daemon under test: fast timers, loopback only."""
     return Config(
@@ -76,6 +80,8 @@ def daemon_config(
             ),
             **(faces or {}),
         ),
+        tagging=dataclasses.replace(TaggingConfig(), **(tagging or {})),
+        stashbox=dataclasses.replace(StashBoxConfig(), **(stashbox or {})),
     )
 
 

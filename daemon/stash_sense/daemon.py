@@ -13,7 +13,8 @@ from pathlib import Path
 from aiohttp import web
 
 from stash_sense import __version__
-from stash_sense.api import auth, events, health, jobs, scenes
+from stash_sense.api import audit as audit_routes
+from stash_sense.api import auth, events, health, jobs, review, scenes
 from stash_sense.api.cors import cors_middleware
 from stash_sense.api.errors import error_middleware
 from stash_sense.config import Config
@@ -27,25 +28,39 @@ from stash_sense.identify.backfill import Backfill
 from stash_sense.identify.service import FaceService
 from stash_sense.identify.store import IdentificationStore
 from stash_sense.keys import (
+    AUDIT,
     CONFIG,
     DATABASE,
     EVENT_INTAKE,
     FACES,
     IDENTIFICATIONS,
+    IDENTIFIER,
     JOB_QUEUE,
     JOB_REGISTRY,
     RECONCILER,
+    REVIEW,
     STARTED_AT,
     STASH,
     STASH_STATUS,
+    TAGGING,
 )
 from stash_sense.queue import JobQueue, JobRegistry, JobStore
 from stash_sense.queue.maintenance import JobPruner, PruneJobsArgs
+from stash_sense.review import ReviewQueue
 from stash_sense.scenes import SceneLedger
 from stash_sense.stash.client import StashClient
 from stash_sense.stash.monitor import StashMonitor, StashStatus
 from stash_sense.store import Database
 from stash_sense.store.watermarks import Watermarks
+from stash_sense.tagging.applier import Applier
+from stash_sense.tagging.audit import AuditLog
+from stash_sense.tagging.engine import TaggingEngine
+from stash_sense.tagging.resolver import PerformerResolver, domain_of
+from stash_sense.tagging.suggestion import (
+    PerformerCreator,
+    PerformerSuggestionKind,
+    SuggestionActions,
+)
 
 _LOGGER = logging.getLogger(__name__)
 DB_FILE = "stash_sense.db"
@@ -70,15 +85,17 @@ def build_app(config: Config, token: str) -> web.Application:
     app.cleanup_ctx.extend(
         [
             _store_ctx,
+            _review_ctx,
             _queue_ctx,
             _stash_ctx,
             _faces_ctx,
             _events_ctx,
+            _tagging_ctx,
             _workers_ctx,
             _maintenance_ctx,
         ]
     )
-    for module in (health, jobs, events, scenes):
+    for module in (health, jobs, events, scenes, review, audit_routes):
         app.add_routes(module.routes)
     return app
 
@@ -96,6 +113,15 @@ async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
     app[DATABASE] = db
     yield
     await db.close()
+
+
+async def _review_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Create the review queue and unlock items a dead process left accepting."""
+    review_queue = ReviewQueue(app[DATABASE])
+    await review_queue.start()
+    app[REVIEW] = review_queue
+    yield
+    await review_queue.close()
 
 
 async def _queue_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -175,6 +201,7 @@ async def _events_ctx(app: web.Application) -> AsyncIterator[None]:
         path_mappings=config.faces.path_mappings,
         api_key=config.stash.api_key,
     )
+    app[IDENTIFIER] = identifier
     for job_type in (
         identifier.job_type(),
         FileCheck(stash, ledger, queue).job_type(),
@@ -203,6 +230,46 @@ async def _events_ctx(app: web.Application) -> AsyncIterator[None]:
             _background(_every(config.events.reconcile_interval_seconds, reconcile), "reconcile")
         )
         yield
+
+
+async def _tagging_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Apply or suggest identified performers; learn from people's edits."""
+    config = app[CONFIG]
+    stash = app[STASH]
+    audit = AuditLog(app[DATABASE])
+    unknown = await audit.recover()
+    if unknown:
+        _LOGGER.warning("%d writes to Stash were interrupted; their outcome is unknown", unknown)
+    resolver = PerformerResolver(
+        stash,
+        ttl=config.tagging.performer_cache_seconds,
+        overrides=config.stashbox.endpoint_domains,
+    )
+    applier = Applier(stash, audit)
+    engine = TaggingEngine(
+        config.tagging,
+        stash,
+        resolver,
+        applier=applier,
+        audit=audit,
+        review=app[REVIEW],
+        disabled_domains=[domain_of(e) for e in config.stashbox.disabled_endpoints],
+    )
+    creator = PerformerCreator(stash, resolver, config.stashbox)
+    app[REVIEW].register(
+        PerformerSuggestionKind(
+            SuggestionActions(applier, creator, dry_run=config.tagging.mode == "dry-run")
+        )
+    )
+    app[AUDIT] = audit
+    app[TAGGING] = engine
+    app[IDENTIFIER].identified.append(engine.on_identified)
+    intake = app[EVENT_INTAKE]
+    intake.performers_edited.append(engine.on_performers_edited)
+    intake.scene_deleted.append(engine.on_scene_deleted)
+    intake.performer_changed.append(engine.on_performer_changed)
+    yield
+    await creator.close()
 
 
 async def _workers_ctx(app: web.Application) -> AsyncIterator[None]:

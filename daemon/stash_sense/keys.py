@@ -7,12 +7,16 @@ from aiohttp import web
 from stash_sense.config import Config
 from stash_sense.events.intake import EventIntake
 from stash_sense.events.reconcile import Reconciler
+from stash_sense.identify.job import SceneIdentifier
 from stash_sense.identify.service import FaceService
 from stash_sense.identify.store import IdentificationStore
 from stash_sense.queue import JobQueue, JobRegistry
+from stash_sense.review import ReviewQueue
 from stash_sense.stash.client import StashClient
 from stash_sense.stash.monitor import StashStatus
 from stash_sense.store import Database
+from stash_sense.tagging.audit import AuditLog
+from stash_sense.tagging.engine import TaggingEngine
 
 CONFIG = web.AppKey("config", Config)
 STARTED_AT = web.AppKey("started_at", float)
@@ -25,3 +29,7 @@ EVENT_INTAKE = web.AppKey("event_intake", EventIntake)
 RECONCILER = web.AppKey("reconciler", Reconciler)
 FACES = web.AppKey("faces", FaceService)
 IDENTIFICATIONS = web.AppKey("identifications", IdentificationStore)
+REVIEW = web.AppKey("review", ReviewQueue)
+IDENTIFIER = web.AppKey("identifier", SceneIdentifier)
+AUDIT = web.AppKey("audit", AuditLog)
+TAGGING = web.AppKey("tagging", TaggingEngine)

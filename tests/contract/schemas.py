@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -56,12 +57,18 @@ def read_schema_dir(folder: Path) -> str:
     return "\n".join(p.read_text(encoding="utf-8") for p in sorted(folder.rglob("*.graphql")))
 
 
+# stash-box writes Go-style `= False` defaults, which gqlgen reads as false but
+# graphql-core rejects as an enum literal when it validates the schema.
+_GO_BOOLEAN_DEFAULT = re.compile(r"(=\s*)(False|True)\b")
+
+
 @functools.cache
 def _load(sub: str) -> GraphQLSchema | None:
     base = shared_dir()
     if base is None or not (base / sub).is_dir():
         return None
-    return build_schema(read_schema_dir(base / sub))
+    sdl = _GO_BOOLEAN_DEFAULT.sub(lambda m: m[1] + m[2].lower(), read_schema_dir(base / sub))
+    return build_schema(sdl)
 
 
 def load_real_stash_schema() -> GraphQLSchema | None:

@@ -26,6 +26,7 @@ SIZE = (320, 240)
 FPS = 10
 DURATION = 10.0  # seconds; Alice until SWITCH, Bob after
 SWITCH = 5.0
+ALICE_LONG_SWITCH = 8.0
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class Kit:
     models_dir: Path
     database_dir: Path
     video: Path
+    alice_long: Path  # Alice until ALICE_LONG_SWITCH, then Bob
 
 
 def _faces(colour: str, rng: np.random.Generator) -> list[FacePair]:
@@ -60,25 +62,30 @@ def build_kit(directory: Path) -> Kit:
     release = directory / "face-db"
     write_release(release, performers, names=NAMES)
     video = two_performer_video(directory / "two.mp4")
-    return Kit(models_dir, release, video)
+    alice_long = two_performer_video(directory / "alice-long.mp4", switch=ALICE_LONG_SWITCH)
+    return Kit(models_dir, release, video, alice_long)
 
 
-def frame_at(t: float) -> np.ndarray:
+def frame_at(t: float, switch: float = SWITCH) -> np.ndarray:
     """Draw the clip at time t: Alice's square, then Bob's, moving a little."""
-    colour = PALETTE["red" if t < SWITCH else "blue"]
+    colour = PALETTE["red" if t < switch else "blue"]
     x = 60 + int(40 * (t % 1.0))
     return square_frame(x, 80, side=64, colour=colour, size=SIZE)
 
 
-def two_performer_video(path: Path) -> Path:
-    """Encode the two-performer clip."""
-    return encode_video(path, frame_at, fps=FPS, size=SIZE, duration=DURATION, gop=FPS * 2)
+def two_performer_video(path: Path, switch: float = SWITCH) -> Path:
+    """Encode a clip showing Alice until `switch` seconds, then Bob."""
+    return encode_video(
+        path, lambda t: frame_at(t, switch), fps=FPS, size=SIZE, duration=DURATION, gop=FPS * 2
+    )
 
 
-def frames_with(colour: str, num_frames: int, start: float = 0.05, end: float = 0.95) -> int:
+def frames_with(
+    colour: str, num_frames: int, start: float = 0.05, end: float = 0.95, switch: float = SWITCH
+) -> int:
     """Count the planned sample times that show `colour`."""
     # The sampler aims at the centre of N equal cells of the 5-95 % window.
     first, last = DURATION * start, DURATION * end
     cell = (last - first) / num_frames
     times = [first + (i + 0.5) * cell for i in range(num_frames)]
-    return sum(1 for t in times if (t < SWITCH) == (colour == "red"))
+    return sum(1 for t in times if (t < switch) == (colour == "red"))

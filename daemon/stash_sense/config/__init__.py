@@ -9,8 +9,10 @@ from stash_sense.config.model import (
     PathsConfig,
     QueueConfig,
     ServerConfig,
+    StashBoxConfig,
     StashConfig,
     StoreConfig,
+    TaggingConfig,
 )
 from stash_sense.config.render import redacted, render_example
 
@@ -24,8 +26,10 @@ __all__ = [
     "PathsConfig",
     "QueueConfig",
     "ServerConfig",
+    "StashBoxConfig",
     "StashConfig",
     "StoreConfig",
+    "TaggingConfig",
     "load_config",
     "redacted",
     "render_example",

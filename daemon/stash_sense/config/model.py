@@ -241,6 +241,61 @@ class FacesConfig:
 
 
 @dataclass(frozen=True)
+class TaggingConfig:
+    """What happens with identifications: apply, ask, or only record."""
+
+    mode: str = setting(
+        "review",
+        "review: nothing is written without a person's accept; auto: apply confident "
+        "matches, queue the rest; dry-run: compute and queue, never write.",
+        choices=("review", "auto", "dry-run"),
+    )
+    auto_min_confidence: float = setting(
+        0.75, "In auto mode, matches at least this confident are applied.", min=0, max=1
+    )
+    auto_min_frames: int = setting(
+        3, "In auto mode, and seen in at least this many distinct frames.", min=1, max=1000
+    )
+    review_min_confidence: float = setting(
+        0.3, "Matches below this confidence are not suggested at all.", min=0, max=1
+    )
+    marker_tags: bool = setting(False, "Write marker tags to identified scenes.")
+    tag_identified: str = setting(
+        "Stash Sense: identified", "Marker tag for scenes with an applied performer."
+    )
+    tag_needs_review: str = setting(
+        "Stash Sense: needs review", "Marker tag for scenes with pending suggestions."
+    )
+    tag_no_faces: str = setting(
+        "Stash Sense: no faces", "Marker tag for scenes in which no face was found."
+    )
+    performer_cache_seconds: float = setting(
+        3600.0, "How long a stash-box id to local performer lookup is cached.", min=0,
+        max=604_800,
+    )
+
+
+@dataclass(frozen=True)
+class StashBoxConfig:
+    """Calls to stash-box endpoints (StashDB and others configured in Stash)."""
+
+    requests_per_minute: float = setting(
+        240.0, "Rate limit per endpoint (Stash's own setting wins when lower).", min=1,
+        max=100_000,
+    )
+    timeout_seconds: float = setting(30.0, "Timeout of one stash-box request.", min=1, max=600)
+    max_retries: int = setting(3, "Retries on transient errors.", min=0, max=20)
+    disabled_endpoints: list[str] = setting(
+        [], "Endpoints (URL or domain, e.g. fansdb.cc) never called or suggested."
+    )
+    endpoint_domains: list[str] = setting(
+        [],
+        'Face-database domain to endpoint URL when the hosts differ, e.g. '
+        '"stashdb.org=http://proxy:8080/graphql".',
+    )
+
+
+@dataclass(frozen=True)
 class Config:
     """Every setting of the daemon."""
 
@@ -252,3 +307,5 @@ class Config:
     queue: QueueConfig = section(QueueConfig, "Durable job queue.")
     events: EventsConfig = section(EventsConfig, "Stash events, subscriptions and reconciliation.")
     faces: FacesConfig = section(FacesConfig, "Face identification.")
+    tagging: TaggingConfig = section(TaggingConfig, "Applying matches and suggesting the rest.")
+    stashbox: StashBoxConfig = section(StashBoxConfig, "Stash-box endpoints.")

@@ -21,6 +21,8 @@ from stash_sense.store import Database
 
 _LOGGER = logging.getLogger(__name__)
 SceneDeleted = Callable[[int], Awaitable[None]]
+PerformersEdited = Callable[[int, str, list[str]], Awaitable[None]]
+PerformerChanged = Callable[[], None]
 
 
 class Outcome(StrEnum):
@@ -55,6 +57,8 @@ class EventIntake:
         self._ledger = ledger
         self._feedback = feedback
         self.scene_deleted: list[SceneDeleted] = []
+        self.performers_edited: list[PerformersEdited] = []
+        self.performer_changed: list[PerformerChanged] = []
 
     async def ingest(self, data: Any) -> Receipt:
         """Validate, store and map one event (raises InvalidEvent for a bad payload)."""
@@ -87,6 +91,10 @@ class EventIntake:
 
     async def _dispatch(self, event_id: int, event: HookEvent) -> Receipt:
         """Decide what an event means."""
+        if event.object == "Performer":
+            for changed in self.performer_changed:
+                changed()
+            return Receipt(event_id, Outcome.IGNORED, detail="performer lookups refreshed")
         if event.object != "Scene" or event.id is None:
             return Receipt(event_id, Outcome.IGNORED, detail="not a scene event")
         if event.operation == "Create":
@@ -131,6 +139,8 @@ class EventIntake:
             return Receipt(event_id, Outcome.IGNORED, detail="no performer change")
         kind, performer_ids = edit
         await self._feedback.record(event.id, kind, performer_ids, event_id)
+        for listener in self.performers_edited:
+            await listener(event.id, kind, performer_ids)
         return Receipt(event_id, Outcome.FEEDBACK, detail=f"performers {kind}")
 
     async def _scene_destroyed(self, event_id: int, scene_id: int) -> Receipt:

@@ -113,6 +113,32 @@ class StashClient(StashConnection):
         found = data["findPerformers"].get("performers") or ()
         return [PerformerRef.from_json(p) for p in found]
 
+    async def create_performer(
+        self,
+        name: str,
+        *,
+        stash_ids: Iterable[tuple[str, str]],
+        disambiguation: str | None = None,
+        aliases: Iterable[str] = (),
+        country: str | None = None,
+        image: str | None = None,
+    ) -> PerformerRef:
+        """Create a performer linked to stash-box ids (endpoint URL, id)."""
+        performer: dict[str, Any] = {
+            "name": name,
+            "stash_ids": [{"endpoint": e, "stash_id": i} for e, i in stash_ids],
+        }
+        if disambiguation:
+            performer["disambiguation"] = disambiguation
+        if aliases := [a for a in aliases if a and a != name]:
+            performer["alias_list"] = aliases
+        if country:
+            performer["country"] = country
+        if image:
+            performer["image"] = image
+        data = await self.execute("PerformerCreate", {"input": performer})
+        return PerformerRef.from_json(data["performerCreate"])
+
     async def find_tag_by_name(self, name: str) -> TagRef | None:
         """Return the tag named `name` (exact match preferred over case-insensitive)."""
         data = await self.execute("FindTagByName", {"name": name})

@@ -44,14 +44,19 @@ def parse_operation(filename: str, text: str) -> Operation:
 
 
 @functools.cache
-def _load() -> dict[str, Operation]:
-    folder = resources.files(_PACKAGE).joinpath(_FOLDER)
+def load_package(package: str) -> dict[str, Operation]:
+    """Parse every operation in `package`'s `operations/` folder (cached per package)."""
+    folder = resources.files(package).joinpath(_FOLDER)
     loaded: dict[str, Operation] = {}
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(_SUFFIX):
             operation = parse_operation(entry.name, entry.read_text(encoding="utf-8"))
             loaded[operation.name] = operation
     return loaded
+
+
+def _load() -> dict[str, Operation]:
+    return load_package(_PACKAGE)
 
 
 def get(name: str) -> Operation:

@@ -133,15 +133,15 @@ def _describe(exc: BaseException, secret: str) -> str:
     return f"{type(root).__name__}: {text}" if text else type(root).__name__
 
 
-def _from_status(status: int, operation: str, *, secret: str) -> StashError:
+def _from_status(status: int, operation: str, *, secret: str, peer: str) -> StashError:
     if status in (401, 403):
         reason = "refused the API key" if secret else "requires an API key"
-        return StashAuthError(f"{operation}: Stash {reason} (HTTP {status})", status=status)
+        return StashAuthError(f"{operation}: {peer} {reason} (HTTP {status})", status=status)
     if status == _TRANSIENT_STATUS or status >= 500:
-        return StashUnavailable(f"{operation}: Stash answered HTTP {status}", status=status)
+        return StashUnavailable(f"{operation}: {peer} answered HTTP {status}", status=status)
     if 400 <= status < 500:
         return StashQueryError(operation, [f"HTTP {status}"])
-    return StashError(f"{operation}: unexpected HTTP {status} from Stash")
+    return StashError(f"{operation}: unexpected HTTP {status} from {peer}")
 
 
 def error_messages(errors: Sequence[Any] | None, secret: str) -> list[str]:
@@ -159,13 +159,16 @@ def error_messages(errors: Sequence[Any] | None, secret: str) -> list[str]:
 
 
 def to_stash_error(
-    exc: BaseException, operation: str, *, secret: str, timeout: float
+    exc: BaseException, operation: str, *, secret: str, timeout: float, peer: str = "Stash"
 ) -> StashError:
-    """Map a gql/aiohttp/asyncio failure to a clean StashError (StashUnavailable = retry)."""
+    """Map a gql/aiohttp/asyncio failure to a clean StashError (StashUnavailable = retry).
+
+    `peer` names the server in messages (a stash-box endpoint reuses this mapping).
+    """
     if isinstance(exc, StashError):
         return exc
     if isinstance(exc, HTTPStatusError):
-        error = _from_status(exc.status, operation, secret=secret)
+        error = _from_status(exc.status, operation, secret=secret, peer=peer)
         if isinstance(error, StashUnavailable):
             error.retry_after = exc.retry_after
         return error
@@ -173,19 +176,19 @@ def to_stash_error(
         messages = error_messages(exc.errors, secret) or [scrub(str(exc), secret)]
         return StashQueryError(operation, messages)
     if isinstance(exc, TransportServerError) and exc.code is not None:
-        return _from_status(exc.code, operation, secret=secret)
+        return _from_status(exc.code, operation, secret=secret, peer=peer)
     status = _status_in_chain(exc)
     if status is not None:
-        return _from_status(status, operation, secret=secret)
+        return _from_status(status, operation, secret=secret, peer=peer)
     if isinstance(exc, TimeoutError):
-        return StashUnavailable(f"{operation}: Stash did not answer within {timeout:g} s")
+        return StashUnavailable(f"{operation}: {peer} did not answer within {timeout:g} s")
     if isinstance(exc, (TransportConnectionFailed, TransportClosed)):
         cause = exc.__cause__
         if cause is None or isinstance(cause, _NETWORK_ERRORS):
-            return StashUnavailable(f"{operation}: cannot reach Stash ({_describe(exc, secret)})")
+            return StashUnavailable(f"{operation}: cannot reach {peer} ({_describe(exc, secret)})")
         return StashError(f"{operation}: request failed ({_describe(exc, secret)})")
     if isinstance(exc, _NETWORK_ERRORS):
-        return StashUnavailable(f"{operation}: cannot reach Stash ({_describe(exc, secret)})")
+        return StashUnavailable(f"{operation}: cannot reach {peer} ({_describe(exc, secret)})")
     if isinstance(exc, TransportProtocolError):
-        return StashError(f"{operation}: Stash sent an answer that is not GraphQL")
+        return StashError(f"{operation}: {peer} sent an answer that is not GraphQL")
     return StashError(f"{operation}: {_describe(exc, secret)}")
