@@ -163,6 +163,7 @@ async def test_missing_performer_is_created_once_on_accept(
     stash, daemon = world.stash, world.daemon
     scene = stash.library.add_scene(title="two", path=str(face_kit.video))
     status, _ = await post(daemon, f"/api/v1/scenes/{scene.id}/identify")
+    assert status == 202
     await identified(daemon)
     # Review mode: nothing written yet.
     assert not [c for c in stash.calls if c.operation_name == "BulkSceneUpdate"]
@@ -220,3 +221,25 @@ async def test_dry_run_never_writes(
     mutations = {c.operation_name for c in stash.calls if c.kind == "mutation"}
     assert mutations == set()
     assert performers_of(stash, scene.id) == set()
+
+
+async def test_marker_tags_are_created_on_first_use(
+    fake_stash_factory: Any, fake_stashbox_factory: Any, start_daemon: DaemonFactory, face_kit: Kit
+) -> None:
+    world = await make_world(
+        fake_stash_factory, fake_stashbox_factory, start_daemon, mode="auto", marker_tags=True
+    )
+    stash, daemon = world.stash, world.daemon
+    assert stash.library.tag_by_name("Stash Sense: identified") is None
+    (scene,) = await stash.simulate_scan([{"title": "new", "path": str(face_kit.alice_long)}])
+    await identified(daemon)
+
+    async def tagged() -> bool:
+        return len(stash.library.scene(scene.id).tag_ids) == 2
+
+    await eventually(tagged)
+    names = {stash.library.tags[t].name for t in stash.library.scene(scene.id).tag_ids}
+    assert names == {"Stash Sense: identified", "Stash Sense: needs review"}
+    # Our own tag write came back as a hook and was dropped like the performer write.
+    outcomes = await daemon.rows("SELECT outcome FROM events WHERE type = 'Scene.Update.Post'")
+    assert set(outcomes) == {("own_write",)}

@@ -36,6 +36,12 @@ class InvalidOptions(ReviewError):
     code = "invalid_options"
 
 
+class AcceptRefused(ReviewError):
+    """A handler cannot perform the action now (e.g. dry-run mode); the item stays pending."""
+
+    code = "accept_refused"
+
+
 class ItemNotFound(ReviewError):
     """No item has that id."""
 
