@@ -136,6 +136,8 @@ async def test_jobs_routes(make_client: Any) -> None:
         ("/api/v1/jobs/999", 404, "not_found"),
         ("/api/v1/jobs/abc", 400, "bad_parameter"),
         ("/api/v1/jobs/0", 400, "bad_parameter"),
+        ("/api/v1/jobs/%C2%B2", 400, "bad_parameter"),
+        ("/api/v1/jobs/9223372036854775808", 400, "bad_parameter"),
         ("/api/v1/jobs?limit=0", 400, "bad_parameter"),
         ("/api/v1/jobs?limit=x", 400, "bad_parameter"),
         ("/api/v1/jobs?state=sleeping", 400, "bad_parameter"),

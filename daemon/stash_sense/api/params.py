@@ -31,9 +31,13 @@ def int_param(request: web.Request, name: str, default: int, *, lo: int, hi: int
 def id_param(request: web.Request, name: str = "id") -> int:
     """Read a positive integer path parameter."""
     raw = request.match_info[name]
-    if not raw.isdigit() or int(raw) <= 0:
+    # isdigit() accepts "²" and other Unicode digits that int() refuses: ASCII only.
+    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) <= MAX_ID:
         raise ApiError(400, "bad_parameter", f"{name} must be a positive integer")
     return int(raw)
+
+
+MAX_ID = 2**63 - 1  # SQLite's INTEGER range
 
 
 def list_param(request: web.Request, name: str) -> list[str]:

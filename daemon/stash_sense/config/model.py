@@ -296,6 +296,24 @@ class StashBoxConfig:
 
 
 @dataclass(frozen=True)
+class AnalyzersConfig:
+    """Library-wide analyzers (duplicates, upstream changes) and their schedules."""
+
+    schedules: list[str] = setting(
+        [],
+        'Schedule per analyzer, overriding its default: "name=interval:24h" (h, m or s) or '
+        '"name=cron:0 3 * * *" (local time).',
+    )
+    disabled: list[str] = setting([], "Analyzers that never run on a schedule (by name).")
+    misfire_grace_seconds: float = setting(
+        3600.0,
+        "A run missed by up to this long (daemon busy or asleep) still fires once, late.",
+        min=1,
+        max=604_800,
+    )
+
+
+@dataclass(frozen=True)
 class Config:
     """Every setting of the daemon."""
 
@@ -309,3 +327,4 @@ class Config:
     faces: FacesConfig = section(FacesConfig, "Face identification.")
     tagging: TaggingConfig = section(TaggingConfig, "Applying matches and suggesting the rest.")
     stashbox: StashBoxConfig = section(StashBoxConfig, "Stash-box endpoints.")
+    analyzers: AnalyzersConfig = section(AnalyzersConfig, "Scheduled library analyzers.")

@@ -293,18 +293,17 @@ class ReviewQueue:
                 item = await self.accept(item_id, confirm=confirm)
             else:
                 item = await self.reject(item_id)
-        except ReviewError as err:
-            state = err.state if isinstance(err, ReviewConflict) else None
-            return BulkItemResult(item_id, state, item_error(err))
         except StashUnavailable as err:
-            return BulkItemResult(
-                item_id, ReviewState.PENDING, ItemError("upstream_unavailable", str(err))
-            )
+            error = ItemError("upstream_unavailable", str(err))
         except Exception as err:
-            if not isinstance(err, StashError):
+            if not isinstance(err, ReviewError | StashError):
                 _LOGGER.exception("Bulk %s of review item %d failed", action.value, item_id)
-            return BulkItemResult(item_id, ReviewState.PENDING, item_error(err))
-        return BulkItemResult(item_id, item.state)
+            error = item_error(err)
+        else:
+            return BulkItemResult(item_id, item.state)
+        # Report where the item stands after the failure (pending, rejected, gone, ...).
+        current = await self.get(item_id)
+        return BulkItemResult(item_id, current.state if current else None, error)
 
     async def _require(self, item_id: int) -> ReviewItem:
         """Return an item or raise `ItemNotFound`."""
