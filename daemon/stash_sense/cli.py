@@ -55,6 +55,14 @@ def _parser() -> argparse.ArgumentParser:
     identify.add_argument("--json", action="store_true", help="print machine-readable JSON")
     identify.set_defaults(command=_identify)
 
+    analyze = commands.add_parser(
+        "analyze", help="run one analyzer now in this process (e.g. duplicate_performers)"
+    )
+    _config_arg(analyze)
+    analyze.add_argument("name", help="analyzer name (see GET /api/v1/analyzers)")
+    analyze.add_argument("--full", action="store_true", help="ignore the watermark")
+    analyze.set_defaults(command=_analyze)
+
     config = commands.add_parser("config", help="inspect the configuration")
     config_commands = config.add_subparsers(title="config commands", required=True)
     check = config_commands.add_parser("check", help="validate and print the effective config")
@@ -125,6 +133,18 @@ def _identify(args: argparse.Namespace) -> int:
     return asyncio.run(
         identify_command(config, scene_id=args.scene_id, video=args.file, as_json=args.json)
     )
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    """Run one analyzer in this process and print what it found."""
+    loaded = _load(args)
+    if loaded is None:
+        return EXIT_CONFIG
+    config = loaded[0]
+    from stash_sense.analyzers.command import analyze_command  # noqa: PLC0415
+
+    setup_logging("WARNING", secrets=[config.stash.api_key])
+    return asyncio.run(analyze_command(config, args.name, full=args.full))
 
 
 def _run(args: argparse.Namespace) -> int:

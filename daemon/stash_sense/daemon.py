@@ -13,6 +13,11 @@ from pathlib import Path
 from aiohttp import web
 
 from stash_sense import __version__
+from stash_sense.analyzers import AnalyzerServices
+from stash_sense.analyzers import registry as analyzer_registry
+from stash_sense.analyzers.scheduler import AnalyzerScheduler
+from stash_sense.analyzers.service import build_service
+from stash_sense.api import analyzers as analyzer_routes
 from stash_sense.api import audit as audit_routes
 from stash_sense.api import auth, events, health, jobs, review, scenes
 from stash_sense.api.cors import cors_middleware
@@ -28,6 +33,7 @@ from stash_sense.identify.backfill import Backfill
 from stash_sense.identify.service import FaceService
 from stash_sense.identify.store import IdentificationStore
 from stash_sense.keys import (
+    ANALYZERS,
     AUDIT,
     CONFIG,
     DATABASE,
@@ -91,11 +97,12 @@ def build_app(config: Config, token: str) -> web.Application:
             _faces_ctx,
             _events_ctx,
             _tagging_ctx,
+            _analyzers_ctx,
             _workers_ctx,
             _maintenance_ctx,
         ]
     )
-    for module in (health, jobs, events, scenes, review, audit_routes):
+    for module in (health, jobs, events, scenes, review, audit_routes, analyzer_routes):
         app.add_routes(module.routes)
     return app
 
@@ -270,6 +277,25 @@ async def _tagging_ctx(app: web.Application) -> AsyncIterator[None]:
     intake.performer_changed.append(engine.on_performer_changed)
     yield
     await creator.close()
+
+
+async def _analyzers_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Register the analyzers, their review kinds and job; fire them on schedule."""
+    config = app[CONFIG]
+    queue = app[JOB_QUEUE]
+    services = AnalyzerServices(app[STASH], config, app[DATABASE], app[REVIEW], app[AUDIT])
+    service = build_service(services, analyzer_registry.analyzer_classes())
+    app[JOB_REGISTRY].register(service.runner.job_type())
+
+    async def fire(name: str) -> None:
+        await service.runner.enqueue(queue, name)
+
+    scheduler = AnalyzerScheduler(service.registry, service.states, config.analyzers, fire)
+    service.scheduler = scheduler
+    app[ANALYZERS] = service
+    await scheduler.start()
+    yield
+    scheduler.shutdown()
 
 
 async def _workers_ctx(app: web.Application) -> AsyncIterator[None]:

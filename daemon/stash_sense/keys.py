@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from stash_sense.analyzers.service import AnalyzerService
 from stash_sense.config import Config
 from stash_sense.events.intake import EventIntake
 from stash_sense.events.reconcile import Reconciler
@@ -33,3 +34,4 @@ REVIEW = web.AppKey("review", ReviewQueue)
 IDENTIFIER = web.AppKey("identifier", SceneIdentifier)
 AUDIT = web.AppKey("audit", AuditLog)
 TAGGING = web.AppKey("tagging", TaggingEngine)
+ANALYZERS = web.AppKey("analyzers", AnalyzerService)

@@ -76,11 +76,13 @@ class AnalyzerStateStore:
                 (*params, now, name),
             )
 
-    async def started(self, name: str, job_id: int | None) -> None:
-        """Record that a run began."""
+    async def started(self, name: str, job_id: int | None, *, reset_to: int | None = None) -> None:
+        """Record that a run began; `reset_to` a new logic version also drops the watermark."""
         await self._update(
             name, "last_job_id = ?, last_run_at = ?, last_error = NULL", (job_id, time.time())
         )
+        if reset_to is not None:
+            await self._update(name, "logic_version = ?, watermark = NULL", (reset_to,))
 
     async def save_progress(self, name: str, watermark: str | None, state: dict[str, Any]) -> None:
         """Persist the watermark and private state of a run in progress."""

@@ -17,7 +17,7 @@ routes = web.RouteTableDef()
 async def list_entries(request: web.Request) -> web.Response:
     """List writes newest first (`?scene=` for one scene)."""
     scene = request.query.get("scene")
-    if scene is not None and not scene.isdigit():
+    if scene is not None and not (scene.isascii() and scene.isdigit() and len(scene) < 19):
         raise ApiError(400, "bad_parameter", "scene must be a positive integer")
     limit = int_param(request, "limit", 50, lo=1, hi=500)
     offset = int_param(request, "offset", 0, lo=0, hi=10**9)

@@ -305,11 +305,35 @@ class AnalyzersConfig:
         '"name=cron:0 3 * * *" (local time).',
     )
     disabled: list[str] = setting([], "Analyzers that never run on a schedule (by name).")
-    misfire_grace_seconds: float = setting(
-        3600.0,
+    start_delay_seconds: float = setting(
+        60.0,
+        "Analyzers overdue at start-up (or never run) fire this long after the daemon starts.",
+        min=0,
+        max=86_400,
+    )
+    misfire_grace_seconds: int = setting(
+        3600,
         "A run missed by up to this long (daemon busy or asleep) still fires once, late.",
         min=1,
         max=604_800,
+    )
+    fingerprint_min_matches: int = setting(
+        2, "Scene fingerprint match: fingerprints that must match a stash-box scene.", min=1, max=20
+    )
+    fingerprint_min_percent: float = setting(
+        66.0, "Scene fingerprint match: share of the scene's fingerprints that must match.",
+        min=0, max=100,
+    )
+    fingerprint_max_duration_diff: float = setting(
+        5.0, "Scene fingerprint match: largest duration difference in seconds.", min=0, max=600
+    )
+    upstream_ignored_fields: list[str] = setting(
+        [], 'Upstream changes never proposed, as "entity.field", e.g. "performer.height".'
+    )
+    endpoint_priorities: list[str] = setting(
+        [],
+        "Stash-box endpoints (URL or domain), preferred first: an entity linked to several "
+        "is compared with the first only.",
     )
 
 

@@ -90,6 +90,9 @@ class Applier:
         entry = await self._audit.get(entry_id)
         if entry is None:
             raise UndoError(f"no audit entry {entry_id}")
+        if entry.action not in ("add_performers", "add_tags"):
+            # Merges and file deletions cannot be reversed by removing ids again.
+            raise UndoError(f"audit entry {entry_id} ({entry.action}) cannot be undone")
         if entry.undone_at is not None:
             return entry  # undoing twice changes nothing
         if entry.status not in ("applied", "unknown"):

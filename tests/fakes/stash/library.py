@@ -175,6 +175,16 @@ class Performer:
     urls: list[str] = field(default_factory=list)
     birthdate: str | None = None
     country: str | None = None
+    death_date: str | None = None
+    ethnicity: str | None = None
+    eye_color: str | None = None
+    hair_color: str | None = None
+    height_cm: int | None = None
+    measurements: str | None = None
+    fake_tits: str | None = None
+    career_length: str | None = None
+    tattoos: str | None = None
+    piercings: str | None = None
     details: str | None = None
     favorite: bool = False
     ignore_auto_tag: bool = False

@@ -582,6 +582,28 @@ async def _scenes_destroy(_root: Any, info: Info, input: dict[str, Any]) -> bool
     return await _destroy(info, list(input["ids"]), input)
 
 
+async def _scene_merge(_root: Any, info: Info, input: dict[str, Any]) -> Scene:
+    # Like Stash's sceneMerge: the sources' files move to the destination (first
+    # source's primary becomes primary if it has none), values apply to it, histories
+    # add up when asked, then the sources are deleted (no hooks in the fake).
+    lib = _ctx(info).fake.library
+    dest = _scene_for(lib, input["destination"])
+    sources = [_scene_for(lib, i) for i in input["source"]]
+    if any(s.id == dest.id for s in sources):
+        raise GraphQLError("destination scene cannot be in source list")
+    for source in sources:
+        dest.files.extend(source.files)
+        if input.get("play_history"):
+            dest.play_count += source.play_count
+        if input.get("o_history"):
+            dest.o_counter += source.o_counter
+        lib.delete_scene(source.id)
+    if input.get("values"):
+        _apply_scene_update(lib, dest, {**input["values"], "id": str(dest.id)})
+    lib.touch(dest)
+    return dest
+
+
 def _check_performer(
     lib: Library, name: str, disambiguation: str | None, aliases: list[str], self_id: int | None
 ) -> None:
@@ -620,7 +642,23 @@ def _decode_image(value: str | None) -> bytes | None:
         raise GraphQLError("invalid image data URL") from None
 
 
-_PERFORMER_FIELDS = ("disambiguation", "gender", "birthdate", "country", "details")
+_PERFORMER_FIELDS = (
+    "disambiguation",
+    "gender",
+    "birthdate",
+    "country",
+    "details",
+    "death_date",
+    "ethnicity",
+    "eye_color",
+    "hair_color",
+    "height_cm",
+    "measurements",
+    "fake_tits",
+    "career_length",
+    "tattoos",
+    "piercings",
+)
 
 
 def _apply_performer(lib: Library, p: Performer, data: dict[str, Any]) -> None:
@@ -675,6 +713,102 @@ async def _performer_update(_root: Any, info: Info, input: dict[str, Any]) -> Pe
         "Performer.Update.Post", performer.id, go_json(input, _arg_type(info)), list(input)
     )
     return performer
+
+
+async def _performer_merge(_root: Any, info: Info, input: dict[str, Any]) -> Performer:
+    # Like Stash's performerMerge: values apply to the destination, the sources'
+    # scenes move to it, then the sources are destroyed (their stash ids and aliases
+    # are not carried over unless `values` says so).
+    fake = _ctx(info).fake
+    lib = fake.library
+    sources = [_atoi(i) for i in input["source"]]
+    dest_id = _atoi(input["destination"])
+    if dest_id in sources:
+        raise GraphQLError("destination performer cannot be in source list")
+    dest = lib.performers.get(dest_id)
+    if dest is None:
+        raise GraphQLError(f"performer with id {dest_id} not found")
+    for source in sources:
+        if source not in lib.performers:
+            raise GraphQLError(f"performer with id {source} not found")
+    values = input.get("values")
+    if values:
+        name = values["name"] if values.get("name") is not None else dest.name
+        aliases = list(values["alias_list"] or []) if "alias_list" in values else dest.alias_list
+        _check_performer(
+            lib, name, values.get("disambiguation", dest.disambiguation), aliases, dest.id
+        )
+        dest.name = name
+        _apply_performer(lib, dest, values)
+    for scene in lib.scenes.values():
+        if any(p in sources for p in scene.performer_ids):
+            kept = [p for p in scene.performer_ids if p not in sources]
+            scene.performer_ids = kept if dest_id in kept else [*kept, dest_id]
+            lib.touch(scene)
+    for source in sources:
+        del lib.performers[source]
+    lib.touch(dest)
+    return dest
+
+
+async def _delete_files(_root: Any, info: Info, ids: list[str]) -> bool:
+    # Like Stash: unknown ids and primary files are refused before anything is deleted.
+    fake = _ctx(info).fake
+    lib = fake.library
+    wanted = [_atoi(i) for i in ids]
+    owners: dict[int, Scene] = {}
+    for file_id in wanted:
+        owner = next(
+            (s for s in lib.scenes.values() if any(f.id == file_id for f in s.files)), None
+        )
+        if owner is None:
+            raise GraphQLError(f"file with id {file_id} not found")
+        if owner.files[0].id == file_id:
+            raise GraphQLError(f"cannot delete primary file {owner.files[0].path}")
+        owners[file_id] = owner
+    for file_id, owner in owners.items():
+        gone = [f for f in owner.files if f.id == file_id]
+        owner.files = [f for f in owner.files if f.id != file_id]
+        fake.delete_files([f.path for f in gone])
+        lib.touch(owner)
+    return True
+
+
+async def _tag_update(_root: Any, info: Info, input: dict[str, Any]) -> Tag:
+    fake = _ctx(info).fake
+    lib = fake.library
+    tag = lib.tags.get(_atoi(input["id"]))
+    if tag is None:
+        raise GraphQLError(f"tag with id {input['id']} not found")
+    if input.get("name") is not None:
+        tag.name = input["name"]
+    if "description" in input:
+        tag.description = input["description"]
+    if "aliases" in input:
+        tag.aliases = list(input["aliases"] or [])
+    lib.touch(tag)
+    await fake.hooks.fire("Tag.Update.Post", tag.id, go_json(input, _arg_type(info)), list(input))
+    return tag
+
+
+async def _studio_update(_root: Any, info: Info, input: dict[str, Any]) -> Studio:
+    fake = _ctx(info).fake
+    lib = fake.library
+    studio = lib.studios.get(_atoi(input["id"]))
+    if studio is None:
+        raise GraphQLError(f"studio with id {input['id']} not found")
+    if input.get("name") is not None:
+        studio.name = input["name"]
+    for key in ("urls", "aliases"):
+        if key in input:
+            setattr(studio, key, list(input[key] or []))
+    if "details" in input:
+        studio.details = input["details"]
+    lib.touch(studio)
+    await fake.hooks.fire(
+        "Studio.Update.Post", studio.id, go_json(input, _arg_type(info)), list(input)
+    )
+    return studio
 
 
 async def _tag_create(_root: Any, info: Info, input: dict[str, Any]) -> Tag:
@@ -786,9 +920,14 @@ RESOLVERS: dict[str, dict[str, Resolver]] = {
         "sceneDestroy": _scene_destroy,
         "scenesDestroy": _scenes_destroy,
         "scenesUpdate": _scenes_update,
+        "sceneMerge": _scene_merge,
         "performerCreate": _performer_create,
         "performerUpdate": _performer_update,
+        "performerMerge": _performer_merge,
+        "deleteFiles": _delete_files,
         "tagCreate": _tag_create,
+        "tagUpdate": _tag_update,
+        "studioUpdate": _studio_update,
         "configurePlugin": _configure_plugin,
         "metadataScan": _metadata_scan,
         "metadataGenerate": _metadata_generate,
@@ -807,6 +946,9 @@ RESOLVERS: dict[str, dict[str, Resolver]] = {
         "tags": _related("tags", "tag_ids"),
         "image_path": _image_path("performer"),
         "scene_count": _scene_count("performer_id"),
+        # The fake holds no images or galleries.
+        "image_count": lambda _p, _info: 0,
+        "gallery_count": lambda _p, _info: 0,
     },
     "Tag": {"image_path": _image_path("tag"), "scene_count": _scene_count("tag_id")},
     "Studio": {"image_path": _image_path("studio"), "scene_count": _scene_count("studio_id")},

@@ -3,6 +3,7 @@
 from ..stash.faults import Fault, Faults
 from .catalogue import (
     Appearance,
+    BodyModification,
     Catalogue,
     FingerprintRecord,
     Image,
@@ -10,6 +11,7 @@ from .catalogue import (
     Performer,
     Scene,
     Studio,
+    Tag,
     parse_hash,
 )
 from .resolvers import DEFAULT_SDL, MAX_FINGERPRINT_GROUPS
@@ -19,6 +21,7 @@ __all__ = [
     "DEFAULT_SDL",
     "MAX_FINGERPRINT_GROUPS",
     "Appearance",
+    "BodyModification",
     "Catalogue",
     "FakeStashBox",
     "Fault",
@@ -30,5 +33,6 @@ __all__ = [
     "RecordedCall",
     "Scene",
     "Studio",
+    "Tag",
     "parse_hash",
 ]

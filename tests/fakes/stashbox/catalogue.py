@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 __all__ = [
     "Appearance",
+    "BodyModification",
     "Catalogue",
     "FingerprintRecord",
     "Image",
@@ -16,6 +18,7 @@ __all__ = [
     "Performer",
     "Scene",
     "Studio",
+    "Tag",
     "parse_hash",
 ]
 
@@ -32,6 +35,19 @@ def parse_hash(value: str | int) -> int:
 
 def _new_id() -> str:
     return str(uuid.uuid4())
+
+
+def _now() -> str:
+    # stash-box answers Time as RFC3339 in UTC with microseconds.
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+@dataclass
+class BodyModification:
+    """A tattoo or piercing."""
+
+    location: str
+    description: str | None = None
 
 
 @dataclass
@@ -67,6 +83,23 @@ class Performer:
     deleted: bool = False
     merged_into_id: str | None = None
     merged_ids: list[str] = field(default_factory=list)
+    birth_date: str | None = None
+    death_date: str | None = None
+    ethnicity: str | None = None
+    eye_color: str | None = None
+    hair_color: str | None = None
+    height: int | None = None
+    cup_size: str | None = None
+    band_size: int | None = None
+    waist_size: int | None = None
+    hip_size: int | None = None
+    breast_type: str | None = None
+    career_start_year: int | None = None
+    career_end_year: int | None = None
+    tattoos: list[BodyModification] | None = None
+    piercings: list[BodyModification] | None = None
+    created: str = field(default_factory=_now)
+    updated: str = field(default_factory=_now)
 
 
 @dataclass
@@ -76,6 +109,24 @@ class Studio:
     name: str
     id: str = field(default_factory=_new_id)
     deleted: bool = False
+    aliases: list[str] = field(default_factory=list)
+    urls: list[Link] = field(default_factory=list)
+    parent: Studio | None = None
+    created: str = field(default_factory=_now)
+    updated: str = field(default_factory=_now)
+
+
+@dataclass
+class Tag:
+    """A tag."""
+
+    name: str
+    id: str = field(default_factory=_new_id)
+    description: str | None = None
+    aliases: list[str] = field(default_factory=list)
+    deleted: bool = False
+    created: str = field(default_factory=_now)
+    updated: str = field(default_factory=_now)
 
 
 @dataclass
@@ -130,6 +181,18 @@ def _fingerprint(spec: FingerprintSpec, duration: int | None) -> FingerprintReco
     return FingerprintRecord(parse_hash(spec[1]), algorithm, int(length))
 
 
+_Edited = TypeVar("_Edited", Studio, Tag)
+
+
+def _edit(entity: _Edited, fields: Mapping[str, Any]) -> _Edited:
+    for name, value in fields.items():
+        if not hasattr(entity, name):
+            raise AttributeError(f"{type(entity).__name__} has no field {name!r}")
+        setattr(entity, name, value)
+    entity.updated = _now()
+    return entity
+
+
 class Catalogue:
     """Everything the fake stash-box knows, keyed by UUID string."""
 
@@ -137,6 +200,7 @@ class Catalogue:
         self.performers: dict[str, Performer] = {}
         self.studios: dict[str, Studio] = {}
         self.scenes: dict[str, Scene] = {}
+        self.tags: dict[str, Tag] = {}
 
     def add_performer(
         self,
@@ -162,6 +226,12 @@ class Catalogue:
         self.studios[studio.id] = studio
         return studio
 
+    def add_tag(self, name: str, **fields: Any) -> Tag:
+        """Add a tag (`Tag` keywords)."""
+        tag = Tag(name=name, **fields)
+        self.tags[tag.id] = tag
+        return tag
+
     def add_scene(
         self,
         title: str | None = None,
@@ -182,11 +252,29 @@ class Catalogue:
         self.scenes[scene.id] = scene
         return scene
 
+    def edit_performer(self, performer: Performer, **fields: Any) -> Performer:
+        """Change a performer's fields and bump `updated`, as an accepted edit does."""
+        for name, value in fields.items():
+            if not hasattr(performer, name):
+                raise AttributeError(f"Performer has no field {name!r}")
+            setattr(performer, name, value)
+        performer.updated = _now()
+        return performer
+
+    def edit_studio(self, studio: Studio, **fields: Any) -> Studio:
+        """Change a studio's fields and bump `updated`."""
+        return _edit(studio, fields)
+
+    def edit_tag(self, tag: Tag, **fields: Any) -> Tag:
+        """Change a tag's fields and bump `updated`."""
+        return _edit(tag, fields)
+
     def merge_performers(self, source: Performer, target: Performer) -> None:
         """Merge `source` into `target` the way stash-box does: source deleted, pointing on."""
         source.deleted = True
         source.merged_into_id = target.id
         target.merged_ids.append(source.id)
+        source.updated = target.updated = _now()
 
     def scenes_matching(self, group: Iterable[tuple[str, int]]) -> list[Scene]:
         """Return the live scenes carrying any (algorithm, hash) of one group, once each."""

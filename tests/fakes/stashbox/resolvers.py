@@ -20,7 +20,7 @@ from graphql import (
     build_schema,
 )
 
-from .catalogue import Appearance, Catalogue, Link, Performer, Scene
+from .catalogue import Appearance, Catalogue, Link, Performer, Scene, Studio, Tag
 
 if TYPE_CHECKING:
     from .server import FakeStashBox
@@ -104,6 +104,50 @@ def _find_performer(_root: Any, info: Info, id: str) -> Performer | None:
     return info.context.catalogue.performers.get(_uuid(id))
 
 
+def _query_performers(_root: Any, info: Info, input: Mapping[str, Any]) -> dict[str, Any]:
+    performers = list(info.context.catalogue.performers.values())
+    sort = input.get("sort", "CREATED_AT")
+    keys: dict[str, Callable[[Performer], Any]] = {
+        "NAME": lambda p: p.name.lower(),
+        "CREATED_AT": lambda p: p.created,
+        "UPDATED_AT": lambda p: p.updated,
+    }
+    if sort not in keys:
+        raise GraphQLError(f"the fake stash-box cannot sort performers by {sort}")
+    performers.sort(key=keys[sort], reverse=input.get("direction", "DESC") == "DESC")
+    page, per_page = int(input.get("page", 1)), int(input.get("per_page", 25))
+    start = (page - 1) * per_page
+    return {"count": len(performers), "performers": performers[start : start + per_page]}
+
+
+def _find_named(kind: str) -> Resolver:
+    def find(_root: Any, info: Info, id: str | None = None, name: str | None = None) -> Any:
+        entities: dict[str, Any] = getattr(info.context.catalogue, kind)
+        if id is not None:
+            return entities.get(_uuid(id))
+        wanted = (name or "").casefold()
+        return next((e for e in entities.values() if e.name.casefold() == wanted), None)
+
+    return find
+
+
+def _query_sorted(kind: str) -> Resolver:
+    def query(_root: Any, info: Info, input: Mapping[str, Any]) -> dict[str, Any]:
+        entities: list[Studio | Tag] = list(getattr(info.context.catalogue, kind).values())
+        sort = input.get("sort", "NAME")
+        keys: dict[str, Callable[[Studio | Tag], Any]] = {
+            "NAME": lambda e: e.name.lower(),
+            "CREATED_AT": lambda e: e.created,
+            "UPDATED_AT": lambda e: e.updated,
+        }
+        entities.sort(key=keys[sort], reverse=input.get("direction", "ASC") == "DESC")
+        page, per_page = int(input.get("page", 1)), int(input.get("per_page", 25))
+        start = (page - 1) * per_page
+        return {"count": len(entities), kind: entities[start : start + per_page]}
+
+    return query
+
+
 def _find_scene(_root: Any, info: Info, id: str) -> Scene | None:
     return info.context.catalogue.scenes.get(_uuid(id))
 
@@ -155,6 +199,11 @@ Resolver = Callable[..., Any]
 RESOLVERS: dict[str, dict[str, Resolver]] = {
     "Query": {
         "findPerformer": _find_performer,
+        "queryPerformers": _query_performers,
+        "findStudio": _find_named("studios"),
+        "queryStudios": _query_sorted("studios"),
+        "findTag": _find_named("tags"),
+        "queryTags": _query_sorted("tags"),
         "findScene": _find_scene,
         "findScenesBySceneFingerprints": _find_scenes_by_fingerprints,
         "version": _version,

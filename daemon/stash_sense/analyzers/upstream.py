@@ -1,0 +1,819 @@
+"""Upstream changes: stash-box edits to linked performers, studios and tags (3-way diff)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from abc import abstractmethod
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar, Self
+
+from stash_sense.analyzers.base import Analyzer, AnalyzerRun, AnalyzerServices
+from stash_sense.analyzers.upstream_fields import (
+    PERFORMER_FIELDS,
+    STUDIO_FIELDS,
+    TAG_FIELDS,
+    Change,
+    FieldSpec,
+    diff_fields,
+    local_performer,
+    local_studio,
+    local_tag,
+    performer_update_input,
+    studio_update_input,
+    tag_update_input,
+    upstream_performer,
+    upstream_studio,
+    upstream_tag,
+    values_equal,
+)
+from stash_sense.config import Config
+from stash_sense.review import (
+    ActionRefused,
+    InvalidOptions,
+    InvalidPayload,
+    ItemFilter,
+    Resuggest,
+    ResuggestPolicy,
+    ReviewItem,
+    ReviewKind,
+    ReviewState,
+)
+from stash_sense.review.models import dumps
+from stash_sense.stash import StashClient
+from stash_sense.stash.errors import StashError
+from stash_sense.stash.models import StashBox
+from stash_sense.stashbox import (
+    StashBoxClient,
+    StashBoxPool,
+    StashBoxQueryError,
+    domain_of,
+    normalize_endpoint,
+)
+from stash_sense.store import Database
+
+_LOGGER = logging.getLogger(__name__)
+KIND = "upstream_performer_changes"
+ENTITY = "performer"
+_LOCAL_PAGE = 500
+_UPSTREAM_PAGE = 100
+_LIST_LIMIT = 100_000
+
+
+Normaliser = Callable[[Mapping[str, Any]], dict[str, Any]]
+UpdateBuilder = Callable[[Mapping[str, Any], Mapping[str, Any], Iterable[str]], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class EntitySpec:
+    """What differs per entity type: fields, normalisers, write-back and the operations."""
+
+    entity: str
+    kind: str
+    fields: Mapping[str, FieldSpec]
+    local: Normaliser
+    upstream: Normaliser
+    update_input: UpdateBuilder
+    local_one: str
+    local_many: str
+    update_op: str
+    upstream_one: str
+    upstream_updated: str
+
+    @property
+    def plural(self) -> str:
+        """Return the plural used in GraphQL names ("performers")."""
+        return f"{self.entity}s"
+
+    @property
+    def title(self) -> str:
+        """Return the entity name capitalised ("Performer")."""
+        return self.entity.capitalize()
+
+
+PERFORMER = EntitySpec(
+    entity="performer",
+    kind=KIND,
+    fields=PERFORMER_FIELDS,
+    local=local_performer,
+    upstream=upstream_performer,
+    update_input=performer_update_input,
+    local_one="UpstreamLocalPerformer",
+    local_many="UpstreamLocalPerformers",
+    update_op="UpstreamPerformerUpdate",
+    upstream_one="UpstreamPerformer",
+    upstream_updated="UpstreamPerformersUpdated",
+)
+STUDIO = EntitySpec(
+    entity="studio",
+    kind="upstream_studio_changes",
+    fields=STUDIO_FIELDS,
+    local=local_studio,
+    upstream=upstream_studio,
+    update_input=studio_update_input,
+    local_one="UpstreamLocalStudio",
+    local_many="UpstreamLocalStudios",
+    update_op="UpstreamStudioUpdate",
+    upstream_one="UpstreamStudio",
+    upstream_updated="UpstreamStudiosUpdated",
+)
+TAG = EntitySpec(
+    entity="tag",
+    kind="upstream_tag_changes",
+    fields=TAG_FIELDS,
+    local=local_tag,
+    upstream=upstream_tag,
+    update_input=tag_update_input,
+    local_one="UpstreamLocalTag",
+    local_many="UpstreamLocalTags",
+    update_op="UpstreamTagUpdate",
+    upstream_one="UpstreamTag",
+    upstream_updated="UpstreamTagsUpdated",
+)
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One changed field: what local has, what upstream has now, what upstream had before."""
+
+    field: str
+    label: str
+    merge: str
+    local: Any
+    upstream: Any
+    previous: Any
+
+
+@dataclass(frozen=True)
+class UpstreamChangesPayload:
+    """The upstream changes of one linked entity not yet applied locally."""
+
+    entity_type: str
+    local_id: str
+    local_name: str | None
+    endpoint: str
+    endpoint_name: str
+    stash_box_id: str
+    upstream_updated: str | None
+    changes: list[FieldChange]
+
+
+def subject(endpoint: str, stash_box_id: str) -> str:
+    """Return the review subject of an entity's upstream changes."""
+    return f"{endpoint}|{stash_box_id}"
+
+
+def _parse_time(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _timestamp(text: str | None) -> float:
+    """Return a timestamp's POSIX seconds; unparsable ones sort first."""
+    moment = _parse_time(text)
+    return moment.timestamp() if moment is not None else float("-inf")
+
+
+def _newer(a: str | None, b: str | None) -> bool:
+    """Tell whether timestamp `a` is later than `b` (unparsable counts as newer)."""
+    ta, tb = _parse_time(a), _parse_time(b)
+    if ta is None or tb is None:
+        return a is not None and a != b
+    return ta > tb
+
+
+# ---------------------------------------------------------------- snapshots
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Upstream as the user last saw it."""
+
+    data: dict[str, Any]
+    seen_at: float
+
+
+class SnapshotStore:
+    """Rows of `upstream_snapshots`."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def for_endpoint(self, entity: str, endpoint: str) -> dict[str, Snapshot]:
+        """Return the snapshots of one endpoint by stash-box id."""
+        rows = await self._db.fetch_all(
+            "SELECT stash_box_id, data, seen_at FROM upstream_snapshots"
+            " WHERE entity_type = ? AND endpoint = ?",
+            (entity, normalize_endpoint(endpoint)),
+        )
+        return {r["stash_box_id"]: Snapshot(json.loads(r["data"]), r["seen_at"]) for r in rows}
+
+    async def put(
+        self,
+        entity: str,
+        *,
+        endpoint: str,
+        stash_box_id: str,
+        local_id: str,
+        data: Mapping[str, Any],
+        upstream_updated: str | None,
+    ) -> None:
+        """Store a snapshot (first sighting, or fields that came into agreement)."""
+        now = time.time()
+        await self._db.execute(
+            "INSERT INTO upstream_snapshots (entity_type, endpoint, stash_box_id, local_id, data,"
+            " upstream_updated, seen_at, checked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (entity_type, endpoint, stash_box_id) DO UPDATE SET"
+            " local_id = excluded.local_id, data = excluded.data,"
+            " upstream_updated = excluded.upstream_updated, checked_at = excluded.checked_at",
+            (
+                entity,
+                normalize_endpoint(endpoint),
+                stash_box_id,
+                local_id,
+                dumps(dict(data)),
+                upstream_updated,
+                now,
+                now,
+            ),
+        )
+
+    async def advance(
+        self,
+        entity: str,
+        endpoint: str,
+        stash_box_id: str,
+        seen: Mapping[str, Any],
+        decided_at: float,
+    ) -> bool:
+        """Move the fields a user decided on to the values they saw; older decisions lose."""
+        key = (entity, normalize_endpoint(endpoint), stash_box_id)
+        async with self._db.transaction() as conn:
+            async with conn.execute(
+                "SELECT data, seen_at FROM upstream_snapshots"
+                " WHERE entity_type = ? AND endpoint = ? AND stash_box_id = ?",
+                key,
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row is None or row["seen_at"] >= decided_at:
+                return False
+            data = {**json.loads(row["data"]), **seen}
+            await conn.execute(
+                "UPDATE upstream_snapshots SET data = ?, seen_at = ?"
+                " WHERE entity_type = ? AND endpoint = ? AND stash_box_id = ?",
+                (dumps(data), decided_at, *key),
+            )
+        return True
+
+
+# ---------------------------------------------------------------- the review kind
+
+
+class UpstreamChangesKind(ReviewKind[UpstreamChangesPayload]):
+    """Apply chosen upstream fields to a local entity (its update mutation, recorded)."""
+
+    spec: ClassVar[EntitySpec] = PERFORMER
+    name = KIND
+    payload_type = UpstreamChangesPayload
+    scene_scoped = False
+    # Decisions hold until upstream changes again (the fingerprint covers upstream values).
+    resuggest_after_resolve = ResuggestPolicy(
+        after_accept=Resuggest.IF_CHANGED, after_reject=Resuggest.IF_CHANGED
+    )
+
+    def __init__(self, stash: StashClient, config: Config, db: Database | None = None) -> None:
+        self._stash = stash
+        self._db = db
+        self._disabled = StashBoxPool((), disabled_endpoints=config.stashbox.disabled_endpoints)
+
+    def check(self, payload: UpstreamChangesPayload) -> None:
+        """Refuse an item without changes or with unknown fields."""
+        if not payload.changes:
+            raise InvalidPayload("an upstream change item needs at least one change")
+        unknown = [c.field for c in payload.changes if c.field not in self.spec.fields]
+        if unknown:
+            raise InvalidPayload(f"unknown {self.spec.entity} fields: {', '.join(unknown)}")
+
+    def fingerprint(self, payload: dict[str, Any]) -> str:
+        """Hash the upstream values proposed: local values and history do not matter."""
+        changes = sorted((c["field"], c["upstream"]) for c in payload.get("changes") or ())
+        key = dumps([payload.get("endpoint"), payload.get("stash_box_id"), changes])
+        return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+    async def accept(self, item: ReviewItem, options: dict[str, Any]) -> dict[str, Any]:
+        """Write the chosen fields (`options.fields`, default all); unchanged ones are skipped."""
+        payload = self.load(item.payload)
+        offered = [c.field for c in payload.changes]
+        fields = options.get("fields", offered)
+        if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
+            raise InvalidOptions("fields must be a list of field names")
+        if not set(fields) <= set(offered):
+            extra = ", ".join(sorted(set(fields) - set(offered)))
+            raise InvalidOptions(f"fields not offered by this item: {extra}")
+        if self._disabled.is_disabled(payload.endpoint):
+            raise ActionRefused(
+                f"stash-box {payload.endpoint_name} is disabled in the configuration"
+            )
+        spec = self.spec
+        data = await self._stash.execute(spec.local_one, {"id": payload.local_id})
+        current = data.get(f"find{spec.title}")
+        if not current:
+            raise ActionRefused(f"{spec.entity} {payload.local_id} no longer exists in Stash")
+        upstream = {c.field: c.upstream for c in payload.changes}
+        wanted = spec.update_input(current, upstream, fields)
+        # Only what differs is sent: a second accept (after a crash) writes nothing.
+        update = {k: v for k, v in wanted.items() if not _same(current.get(k), v)}
+        if not update:
+            return {"applied": fields, "written": []}
+        write_id = await self._begin(payload, item.id, fields, current, update)
+        try:
+            await self._stash.execute(spec.update_op, {"input": {"id": payload.local_id, **update}})
+        except StashError as err:
+            await self._finish(write_id, str(err))
+            raise
+        await self._finish(write_id, None)
+        _LOGGER.info(
+            "%s %s: applied upstream %s from %s",
+            spec.title,
+            payload.local_id,
+            ", ".join(fields),
+            payload.endpoint_name,
+        )
+        return {"applied": fields, "written": sorted(update), "write_id": write_id}
+
+    async def _begin(
+        self,
+        payload: UpstreamChangesPayload,
+        item_id: int,
+        fields: Sequence[str],
+        current: Mapping[str, Any],
+        update: Mapping[str, Any],
+    ) -> int | None:
+        """Record a write about to be sent (what it replaces, what it sends)."""
+        if self._db is None:
+            return None
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "INSERT INTO upstream_writes (entity_type, local_id, endpoint, stash_box_id,"
+                " review_item_id, fields, before, sent, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    payload.entity_type,
+                    payload.local_id,
+                    payload.endpoint,
+                    payload.stash_box_id,
+                    item_id,
+                    dumps(list(fields)),
+                    dumps({k: current.get(k) for k in update}),
+                    dumps(dict(update)),
+                    time.time(),
+                ),
+            )
+            return int(cursor.lastrowid or 0)
+
+    async def _finish(self, write_id: int | None, error: str | None) -> None:
+        """Record whether the write went through."""
+        if self._db is None or write_id is None:
+            return
+        await self._db.execute(
+            "UPDATE upstream_writes SET status = ?, error = ? WHERE id = ?",
+            ("failed" if error else "applied", error, write_id),
+        )
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Compare a Stash value with one to send (None and empty are the same)."""
+    if a in (None, "", []) and b in (None, "", []):
+        return True
+    return bool(a == b)
+
+
+# ---------------------------------------------------------------- the analyzer
+
+
+@dataclass
+class _Tally:
+    """What one run decided per subject."""
+
+    differing: set[str]
+    in_sync: set[str]
+
+
+class UpstreamChanges(Analyzer):
+    """Propose stash-box edits of linked entities that local has not taken yet."""
+
+    kind_type: ClassVar[type[UpstreamChangesKind]] = UpstreamChangesKind
+    default_schedule = "interval:24h"
+
+    @property
+    @abstractmethod
+    def spec(self) -> EntitySpec:
+        """Return what this analyzer's entity type needs (a subclass sets it)."""
+
+    def __init__(self, stash: StashClient, config: Config, db: Database | None = None) -> None:
+        super().__init__(stash, config)
+        self._db = db
+
+    @classmethod
+    def create(cls, services: AnalyzerServices) -> Self:
+        """Build with the database (snapshots and the write log)."""
+        return cls(services.stash, services.config, services.db)
+
+    def review_kinds(self) -> list[ReviewKind[Any]]:
+        """Return the change kind, wired to Stash and the database."""
+        return [self.kind_type(self.stash, self.config, self._db)]
+
+    def enabled_fields(self, config: Config) -> list[str]:
+        """Return the fields compared: all but `[analyzers] upstream_ignored_fields`."""
+        ignored = {
+            f.split(".", 1)[1]
+            for f in config.analyzers.upstream_ignored_fields
+            if f.startswith(f"{self.spec.entity}.")
+        }
+        return [f for f in self.spec.fields if f not in ignored]
+
+    async def run(self, run: AnalyzerRun) -> None:
+        """Diff linked entities per enabled endpoint, in priority order."""
+        db = self._db if self._db is not None else run.reviews.store.db
+        snapshots = SnapshotStore(db)
+        marks = _load_marks(run.watermark)
+        marks["decisions"] = await self._apply_decisions(db, snapshots, marks.get("decisions"))
+        config = run.config
+        boxes = _by_priority(await run.stash.stash_boxes(), config.analyzers.endpoint_priorities)
+        tally = _Tally(set(), set())
+        handled: set[str] = set()
+        async with StashBoxPool(
+            boxes,
+            disabled_endpoints=config.stashbox.disabled_endpoints,
+            requests_per_minute=config.stashbox.requests_per_minute,
+            timeout_seconds=config.stashbox.timeout_seconds,
+            max_retries=config.stashbox.max_retries,
+        ) as pool:
+            for box in boxes:
+                client = pool.for_endpoint(box.endpoint)
+                if client is None:
+                    continue  # disabled or unusable: never called, its entities fall through
+                endpoints = marks.setdefault("endpoints", {})
+                endpoints[box.endpoint] = await self._endpoint(
+                    run,
+                    box=box,
+                    client=client,
+                    snapshots=snapshots,
+                    mark=endpoints.get(box.endpoint),
+                    handled=handled,
+                    tally=tally,
+                )
+                await run.set_watermark(dumps(marks))
+        await self._retire(run, tally)
+        await run.set_watermark(dumps(marks))
+
+    async def _apply_decisions(self, db: Database, snapshots: SnapshotStore, after: Any) -> float:
+        """Advance snapshots to what users saw in items decided since the last run."""
+        since = float(after) if isinstance(after, int | float) else 0.0
+        rows = await db.fetch_all(
+            "SELECT payload, decided_at FROM review_items WHERE kind = ?"
+            " AND state IN ('accepted', 'rejected') AND payload IS NOT NULL AND decided_at > ?"
+            " ORDER BY decided_at",
+            (self.spec.kind, since),
+        )
+        newest = since
+        for row in rows:
+            payload = json.loads(row["payload"])
+            seen = {c["field"]: c["upstream"] for c in payload.get("changes") or ()}
+            await snapshots.advance(
+                self.spec.entity,
+                payload["endpoint"],
+                payload["stash_box_id"],
+                seen,
+                row["decided_at"],
+            )
+            newest = max(newest, float(row["decided_at"]))
+        return newest
+
+    async def _endpoint(
+        self,
+        run: AnalyzerRun,
+        *,
+        box: StashBox,
+        client: StashBoxClient,
+        snapshots: SnapshotStore,
+        mark: Any,
+        handled: set[str],
+        tally: _Tally,
+    ) -> dict[str, Any]:
+        """Compare one endpoint's linked entities; return its new watermark."""
+        label = box.name or domain_of(box.endpoint)
+        mark = mark if isinstance(mark, dict) and not run.full else {}
+        linked = await self._linked(run, box.endpoint, handled)
+        handled.update(p["id"] for p in linked.values())
+        known = await snapshots.for_endpoint(self.spec.entity, box.endpoint)
+        newest_local = max(
+            (str(p["updated_at"]) for p in linked.values()),
+            default=None,
+            key=_timestamp,
+        )
+        fetched, newest_upstream, complete = await self._recently_updated(
+            client, mark.get("upstream"), set(linked), len(linked)
+        )
+        if not mark or not complete:
+            todo = list(linked)
+        else:
+            margin = run.config.events.updated_margin_seconds
+            local_since = mark.get("local")
+            todo = [
+                sbid
+                for sbid, performer in linked.items()
+                if sbid in fetched
+                or sbid not in known
+                or _newer_by(performer.get("updated_at"), local_since, margin)
+            ]
+        fields = self.enabled_fields(run.config)
+        for index, sbid in enumerate(todo):
+            if index % 10 == 0:
+                run.check_cancelled()
+                await run.progress(index, len(todo), f"{label}: {self.spec.plural}")
+            upstream = fetched.get(sbid)
+            if upstream is None:
+                try:
+                    data = await client.execute(self.spec.upstream_one, {"id": sbid})
+                except StashBoxQueryError as err:
+                    _LOGGER.warning("%s: %s %s: %s", label, self.spec.entity, sbid, err)
+                    run.counts["errors"] += 1
+                    continue
+                upstream = data.get(f"find{self.spec.title}")
+            await self._compare(
+                run,
+                box=box,
+                label=label,
+                local_raw=linked[sbid],
+                sbid=sbid,
+                upstream_raw=upstream,
+                snapshot=known.get(sbid),
+                snapshots=snapshots,
+                fields=fields,
+                tally=tally,
+            )
+        await run.progress(len(todo), len(todo), f"{label}: done")
+        return {
+            "upstream": newest_upstream or mark.get("upstream"),
+            "local": newest_local or mark.get("local"),
+        }
+
+    async def _linked(
+        self, run: AnalyzerRun, endpoint: str, handled: set[str]
+    ) -> dict[str, dict[str, Any]]:
+        """Return local entities linked to `endpoint` by stash-box id (lowest local id wins)."""
+        spec = self.spec
+        found: dict[str, dict[str, Any]] = {}
+        page = 1
+        while True:
+            data = await run.stash.execute(
+                spec.local_many,
+                {
+                    f"{spec.entity}_filter": {
+                        "stash_id_endpoint": {"endpoint": endpoint, "modifier": "NOT_NULL"}
+                    },
+                    "filter": {
+                        "page": page,
+                        "per_page": _LOCAL_PAGE,
+                        "sort": "id",
+                        "direction": "ASC",
+                    },
+                },
+            )
+            result = data[f"find{spec.title}s"]
+            performers = result.get(spec.plural) or []
+            for performer in performers:
+                if performer["id"] in handled:
+                    continue  # a preferred endpoint already covers this performer
+                for link in performer.get("stash_ids") or ():
+                    if link["endpoint"] == endpoint and link["stash_id"] not in found:
+                        found[link["stash_id"]] = performer
+            if len(performers) < _LOCAL_PAGE or page * _LOCAL_PAGE >= int(result["count"]):
+                return found
+            page += 1
+
+    async def _recently_updated(
+        self, client: StashBoxClient, since: str | None, wanted: set[str], budget: int
+    ) -> tuple[dict[str, dict[str, Any]], str | None, bool]:
+        """Page stash-box performers newest first down to `since`; keep the linked ones.
+
+        Returns them, the newest `updated` seen (the next watermark) and whether paging
+        reached `since`; it gives up once it costs more calls than fetching each linked one.
+        """
+        fetched: dict[str, dict[str, Any]] = {}
+        newest: str | None = None
+        max_pages = max(1, budget // 2)
+        page = 1
+        while True:
+            data = await client.execute(
+                self.spec.upstream_updated, {"page": page, "per_page": _UPSTREAM_PAGE}
+            )
+            result = data[f"query{self.spec.title}s"]
+            performers = result.get(self.spec.plural) or []
+            if newest is None and performers:
+                newest = performers[0].get("updated")
+            if since is None:
+                # A full pass fetches each linked performer; this call only set the watermark.
+                return fetched, newest, False
+            for performer in performers:
+                if not _newer(performer.get("updated"), since):
+                    return fetched, newest, True
+                if performer["id"] in wanted:
+                    fetched[performer["id"]] = performer
+            if len(performers) < _UPSTREAM_PAGE:
+                return fetched, newest, True
+            if page >= max_pages:
+                return fetched, newest, False
+            page += 1
+
+    async def _compare(
+        self,
+        run: AnalyzerRun,
+        *,
+        box: StashBox,
+        label: str,
+        local_raw: Mapping[str, Any],
+        sbid: str,
+        upstream_raw: Mapping[str, Any] | None,
+        snapshot: Snapshot | None,
+        snapshots: SnapshotStore,
+        fields: Iterable[str],
+        tally: _Tally,
+    ) -> None:
+        """Diff one performer three ways; store or advance its snapshot; emit its changes."""
+        key = subject(box.endpoint, sbid)
+        if not upstream_raw or upstream_raw.get("deleted") or upstream_raw.get("merged_into_id"):
+            # Gone or merged upstream: nothing to apply field by field.
+            tally.in_sync.add(key)
+            return
+        spec = self.spec
+        upstream = spec.upstream(upstream_raw)
+        local = spec.local(local_raw)
+        updated = upstream_raw.get("updated")
+        if snapshot is None:
+            # First sighting: remember upstream as seen; only later edits are news.
+            await snapshots.put(
+                spec.entity,
+                endpoint=box.endpoint,
+                stash_box_id=sbid,
+                local_id=str(local_raw["id"]),
+                data=upstream,
+                upstream_updated=updated,
+            )
+            run.counts["first_seen"] += 1
+            return
+        # Fields new to the mapping start from upstream as it is now.
+        seen = {**upstream, **snapshot.data}
+        changes: list[Change] = diff_fields(spec.fields, local, upstream, seen, fields)
+        own = upstream.get("name") or local.get("name")
+        # Fields where local caught up need no decision: the snapshot follows upstream.
+        advanced = dict(seen)
+        for name, field_spec in spec.fields.items():
+            if values_equal(
+                name, field_spec.merge, local.get(name), upstream.get(name), own_name=own
+            ):
+                advanced[name] = upstream.get(name)
+        if advanced != snapshot.data:
+            await snapshots.put(
+                spec.entity,
+                endpoint=box.endpoint,
+                stash_box_id=sbid,
+                local_id=str(local_raw["id"]),
+                data=advanced,
+                upstream_updated=updated,
+            )
+        if not changes:
+            tally.in_sync.add(key)
+            return
+        tally.differing.add(key)
+        await run.emit(
+            spec.kind,
+            scene_id=None,
+            subject=key,
+            payload=UpstreamChangesPayload(
+                entity_type=spec.entity,
+                local_id=str(local_raw["id"]),
+                local_name=local_raw.get("name"),
+                endpoint=box.endpoint,
+                endpoint_name=label,
+                stash_box_id=sbid,
+                upstream_updated=updated,
+                changes=[
+                    FieldChange(c.field, c.label, c.merge, c.local, c.upstream, c.previous)
+                    for c in changes
+                ],
+            ),
+            confidence=1.0,
+        )
+
+    async def _retire(self, run: AnalyzerRun, tally: _Tally) -> None:
+        """Supersede pending items of performers now in sync (or gone upstream)."""
+        stale = tally.in_sync - tally.differing
+        if not stale:
+            return
+        page = await run.reviews.list(
+            ItemFilter(kinds=(self.spec.kind,), states=(ReviewState.PENDING,)), limit=_LIST_LIMIT
+        )
+        pending = {item.subject for item in page.items}
+        if pending & stale:
+            await run.supersede(self.spec.kind, None, pending - stale)
+
+
+class UpstreamPerformerChangesKind(UpstreamChangesKind):
+    """Apply chosen upstream fields to a local performer (performerUpdate, recorded)."""
+
+    spec = PERFORMER
+    name = PERFORMER.kind
+
+
+class UpstreamStudioChangesKind(UpstreamChangesKind):
+    """Apply chosen upstream fields to a local studio (studioUpdate, recorded)."""
+
+    spec = STUDIO
+    name = STUDIO.kind
+
+
+class UpstreamTagChangesKind(UpstreamChangesKind):
+    """Apply chosen upstream fields to a local tag (tagUpdate, recorded)."""
+
+    spec = TAG
+    name = TAG.kind
+
+
+class UpstreamPerformerChanges(UpstreamChanges):
+    """Propose stash-box edits of linked performers that local has not taken yet."""
+
+    name = "upstream_performer_changes"
+    title = "Upstream performer changes"
+    logic_version = 1
+    kinds = (UpstreamPerformerChangesKind,)
+    kind_type = UpstreamPerformerChangesKind
+    spec = PERFORMER
+
+
+class UpstreamStudioChanges(UpstreamChanges):
+    """Propose stash-box edits of linked studios (name, aliases, URLs)."""
+
+    name = "upstream_studio_changes"
+    title = "Upstream studio changes"
+    logic_version = 1
+    kinds = (UpstreamStudioChangesKind,)
+    kind_type = UpstreamStudioChangesKind
+    spec = STUDIO
+
+
+class UpstreamTagChanges(UpstreamChanges):
+    """Propose stash-box edits of linked tags (name, description, aliases)."""
+
+    name = "upstream_tag_changes"
+    title = "Upstream tag changes"
+    logic_version = 1
+    kinds = (UpstreamTagChangesKind,)
+    kind_type = UpstreamTagChangesKind
+    spec = TAG
+
+
+def _newer_by(value: Any, since: Any, margin: float) -> bool:
+    """Tell whether a local timestamp is later than `since` less a safety margin."""
+    moment, start = (
+        _parse_time(str(value) if value else None),
+        _parse_time(str(since) if since else None),
+    )
+    if moment is None or start is None:
+        return True
+    return moment.timestamp() > start.timestamp() - margin
+
+
+def _load_marks(watermark: str | None) -> dict[str, Any]:
+    """Read the watermark (JSON); anything unreadable starts over."""
+    if not watermark:
+        return {}
+    try:
+        data = json.loads(watermark)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _by_priority(boxes: Sequence[StashBox], priorities: Sequence[str]) -> list[StashBox]:
+    """Order endpoints: the configured priorities first (URL or domain), then Stash's order."""
+
+    def rank(box: StashBox) -> int:
+        for index, wanted in enumerate(priorities):
+            if "://" in wanted:
+                if normalize_endpoint(wanted) == normalize_endpoint(box.endpoint):
+                    return index
+            elif domain_of(wanted) == domain_of(box.endpoint):
+                return index
+        return len(priorities)
+
+    return sorted(boxes, key=rank)
