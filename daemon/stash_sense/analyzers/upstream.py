@@ -1,4 +1,4 @@
-"""Upstream changes: stash-box edits to linked performers, studios and tags (3-way diff)."""
+"""Upstream changes: stash-box edits to linked performers, studios, tags and scenes (3-way diff)."""
 
 from __future__ import annotations
 
@@ -15,18 +15,22 @@ from typing import Any, ClassVar, Self
 from stash_sense.analyzers.base import Analyzer, AnalyzerRun, AnalyzerServices
 from stash_sense.analyzers.upstream_fields import (
     PERFORMER_FIELDS,
+    SCENE_FIELDS,
     STUDIO_FIELDS,
     TAG_FIELDS,
     Change,
     FieldSpec,
     diff_fields,
     local_performer,
+    local_scene,
     local_studio,
     local_tag,
     performer_update_input,
+    scene_update_input,
     studio_update_input,
     tag_update_input,
     upstream_performer,
+    upstream_scene,
     upstream_studio,
     upstream_tag,
     values_equal,
@@ -133,6 +137,19 @@ TAG = EntitySpec(
     update_op="UpstreamTagUpdate",
     upstream_one="UpstreamTag",
     upstream_updated="UpstreamTagsUpdated",
+)
+SCENE = EntitySpec(
+    entity="scene",
+    kind="upstream_scene_changes",
+    fields=SCENE_FIELDS,
+    local=local_scene,
+    upstream=upstream_scene,
+    update_input=scene_update_input,
+    local_one="UpstreamLocalScene",
+    local_many="UpstreamLocalScenes",
+    update_op="UpstreamSceneUpdate",
+    upstream_one="UpstreamScene",
+    upstream_updated="UpstreamScenesUpdated",
 )
 
 
@@ -702,7 +719,7 @@ class UpstreamChanges(Analyzer):
             payload=UpstreamChangesPayload(
                 entity_type=spec.entity,
                 local_id=str(local_raw["id"]),
-                local_name=local_raw.get("name"),
+                local_name=local_raw.get("name") or local_raw.get("title"),
                 endpoint=box.endpoint,
                 endpoint_name=label,
                 stash_box_id=sbid,
@@ -749,6 +766,13 @@ class UpstreamTagChangesKind(UpstreamChangesKind):
     name = TAG.kind
 
 
+class UpstreamSceneChangesKind(UpstreamChangesKind):
+    """Apply chosen upstream fields to a local scene (sceneUpdate, recorded)."""
+
+    spec = SCENE
+    name = SCENE.kind
+
+
 class UpstreamPerformerChanges(UpstreamChanges):
     """Propose stash-box edits of linked performers that local has not taken yet."""
 
@@ -780,6 +804,17 @@ class UpstreamTagChanges(UpstreamChanges):
     kinds = (UpstreamTagChangesKind,)
     kind_type = UpstreamTagChangesKind
     spec = TAG
+
+
+class UpstreamSceneChanges(UpstreamChanges):
+    """Propose stash-box edits of linked scenes (title, date, details, URLs, code, director)."""
+
+    name = "upstream_scene_changes"
+    title = "Upstream scene changes"
+    logic_version = 1
+    kinds = (UpstreamSceneChangesKind,)
+    kind_type = UpstreamSceneChangesKind
+    spec = SCENE
 
 
 def _newer_by(value: Any, since: Any, margin: float) -> bool:

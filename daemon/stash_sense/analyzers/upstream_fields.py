@@ -11,21 +11,25 @@ MergeType = Literal["name", "simple", "text", "alias_list"]
 
 __all__ = [
     "PERFORMER_FIELDS",
+    "SCENE_FIELDS",
     "STUDIO_FIELDS",
     "TAG_FIELDS",
     "Change",
     "FieldSpec",
     "diff_fields",
     "local_performer",
+    "local_scene",
     "local_studio",
     "local_tag",
     "normalize_date",
     "parse_career_length",
     "parse_measurements",
     "performer_update_input",
+    "scene_update_input",
     "studio_update_input",
     "tag_update_input",
     "upstream_performer",
+    "upstream_scene",
     "upstream_studio",
     "upstream_tag",
     "values_equal",
@@ -495,4 +499,55 @@ def tag_update_input(
     out = _named_update(current, upstream, chosen)
     if "description" in chosen:
         out["description"] = upstream.get("description")
+    return out
+
+
+# ---------------------------------------------------------------- scenes
+
+# Simple scene fields only; studio, performer and tag links are not compared here.
+SCENE_FIELDS: dict[str, FieldSpec] = _specs(
+    ("title", "Title", "text"),
+    ("date", "Date", "simple"),
+    ("details", "Details", "text"),
+    ("urls", "URLs", "alias_list"),
+    ("code", "Studio code", "simple"),
+    ("director", "Director", "simple"),
+)
+
+
+def upstream_scene(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Normalise a stash-box `Scene` (UpstreamScene fields); `release_date` reads as `date`."""
+    return {
+        "title": _text(data.get("title")),
+        "date": normalize_date(data.get("release_date")),
+        "details": _text(data.get("details")),
+        "urls": _strings(data.get("urls")),
+        "code": _text(data.get("code")),
+        "director": _text(data.get("director")),
+    }
+
+
+def local_scene(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Normalise a Stash `Scene` (UpstreamLocalScene fields) to the comparable names."""
+    return {
+        "title": _text(data.get("title")),
+        "date": normalize_date(data.get("date")),
+        "details": _text(data.get("details")),
+        "urls": _strings(data.get("urls")),
+        "code": _text(data.get("code")),
+        "director": _text(data.get("director")),
+    }
+
+
+def scene_update_input(
+    current: Mapping[str, Any], upstream: Mapping[str, Any], fields: Iterable[str]
+) -> dict[str, Any]:
+    """Build a SceneUpdateInput (less `id`); URLs merge with the local ones."""
+    chosen = set(fields)
+    out: dict[str, Any] = {}
+    for field in ("title", "date", "details", "code", "director"):
+        if field in chosen:
+            out[field] = upstream.get(field)
+    if "urls" in chosen:
+        out["urls"] = _merged_list(current.get("urls") or [], upstream.get("urls") or [])
     return out

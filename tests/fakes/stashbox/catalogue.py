@@ -163,7 +163,10 @@ class Scene:
     fingerprints: list[FingerprintRecord] = field(default_factory=list)
     urls: list[Link] = field(default_factory=list)
     images: list[Image] = field(default_factory=list)
+    director: str | None = None
     deleted: bool = False
+    created: str = field(default_factory=_now)
+    updated: str = field(default_factory=_now)
 
 
 PerformerSpec = Performer | tuple[Performer, str | None]
@@ -181,7 +184,7 @@ def _fingerprint(spec: FingerprintSpec, duration: int | None) -> FingerprintReco
     return FingerprintRecord(parse_hash(spec[1]), algorithm, int(length))
 
 
-_Edited = TypeVar("_Edited", Studio, Tag)
+_Edited = TypeVar("_Edited", Studio, Tag, Scene)
 
 
 def _edit(entity: _Edited, fields: Mapping[str, Any]) -> _Edited:
@@ -268,6 +271,10 @@ class Catalogue:
     def edit_tag(self, tag: Tag, **fields: Any) -> Tag:
         """Change a tag's fields and bump `updated`."""
         return _edit(tag, fields)
+
+    def edit_scene(self, scene: Scene, **fields: Any) -> Scene:
+        """Change a scene's fields and bump `updated`."""
+        return _edit(scene, fields)
 
     def merge_performers(self, source: Performer, target: Performer) -> None:
         """Merge `source` into `target` the way stash-box does: source deleted, pointing on."""

@@ -152,6 +152,23 @@ def _find_scene(_root: Any, info: Info, id: str) -> Scene | None:
     return info.context.catalogue.scenes.get(_uuid(id))
 
 
+def _query_scenes(_root: Any, info: Info, input: Mapping[str, Any]) -> dict[str, Any]:
+    scenes: list[Scene] = list(info.context.catalogue.scenes.values())
+    keys: dict[str, Callable[[Scene], Any]] = {
+        "TITLE": lambda s: (s.title or "").lower(),
+        "DATE": lambda s: s.release_date or "",
+        "CREATED_AT": lambda s: s.created,
+        "UPDATED_AT": lambda s: s.updated,
+    }
+    sort = input.get("sort", "DATE")
+    if sort not in keys:
+        raise GraphQLError(f"the fake stash-box cannot sort scenes by {sort}")
+    scenes.sort(key=keys[sort], reverse=input.get("direction", "DESC") == "DESC")
+    page, per_page = int(input.get("page", 1)), int(input.get("per_page", 25))
+    start = (page - 1) * per_page
+    return {"count": len(scenes), "scenes": scenes[start : start + per_page]}
+
+
 def _find_scenes_by_fingerprints(
     _root: Any, info: Info, fingerprints: Sequence[Sequence[Mapping[str, Any]]]
 ) -> list[list[Scene]]:
@@ -205,6 +222,7 @@ RESOLVERS: dict[str, dict[str, Resolver]] = {
         "findTag": _find_named("tags"),
         "queryTags": _query_sorted("tags"),
         "findScene": _find_scene,
+        "queryScenes": _query_scenes,
         "findScenesBySceneFingerprints": _find_scenes_by_fingerprints,
         "version": _version,
     },
