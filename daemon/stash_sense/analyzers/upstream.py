@@ -82,11 +82,32 @@ class EntitySpec:
     local: Normaliser
     upstream: Normaliser
     update_input: UpdateBuilder
-    local_one: str
-    local_many: str
-    update_op: str
-    upstream_one: str
-    upstream_updated: str
+
+    # Operation files follow one naming pattern per entity (UpstreamLocalTag, ...).
+    @property
+    def local_one(self) -> str:
+        """Return the Stash operation reading one local entity."""
+        return f"UpstreamLocal{self.title}"
+
+    @property
+    def local_many(self) -> str:
+        """Return the Stash operation listing linked local entities."""
+        return f"UpstreamLocal{self.title}s"
+
+    @property
+    def update_op(self) -> str:
+        """Return the Stash operation writing accepted fields."""
+        return f"Upstream{self.title}Update"
+
+    @property
+    def upstream_one(self) -> str:
+        """Return the stash-box operation reading one upstream entity."""
+        return f"Upstream{self.title}"
+
+    @property
+    def upstream_updated(self) -> str:
+        """Return the stash-box operation listing recently updated entities."""
+        return f"Upstream{self.title}sUpdated"
 
     @property
     def plural(self) -> str:
@@ -106,11 +127,6 @@ PERFORMER = EntitySpec(
     local=local_performer,
     upstream=upstream_performer,
     update_input=performer_update_input,
-    local_one="UpstreamLocalPerformer",
-    local_many="UpstreamLocalPerformers",
-    update_op="UpstreamPerformerUpdate",
-    upstream_one="UpstreamPerformer",
-    upstream_updated="UpstreamPerformersUpdated",
 )
 STUDIO = EntitySpec(
     entity="studio",
@@ -119,11 +135,6 @@ STUDIO = EntitySpec(
     local=local_studio,
     upstream=upstream_studio,
     update_input=studio_update_input,
-    local_one="UpstreamLocalStudio",
-    local_many="UpstreamLocalStudios",
-    update_op="UpstreamStudioUpdate",
-    upstream_one="UpstreamStudio",
-    upstream_updated="UpstreamStudiosUpdated",
 )
 TAG = EntitySpec(
     entity="tag",
@@ -132,11 +143,6 @@ TAG = EntitySpec(
     local=local_tag,
     upstream=upstream_tag,
     update_input=tag_update_input,
-    local_one="UpstreamLocalTag",
-    local_many="UpstreamLocalTags",
-    update_op="UpstreamTagUpdate",
-    upstream_one="UpstreamTag",
-    upstream_updated="UpstreamTagsUpdated",
 )
 SCENE = EntitySpec(
     entity="scene",
@@ -145,11 +151,6 @@ SCENE = EntitySpec(
     local=local_scene,
     upstream=upstream_scene,
     update_input=scene_update_input,
-    local_one="UpstreamLocalScene",
-    local_many="UpstreamLocalScenes",
-    update_op="UpstreamSceneUpdate",
-    upstream_one="UpstreamScene",
-    upstream_updated="UpstreamScenesUpdated",
 )
 
 
