@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass
 from typing import Any, Self
@@ -21,6 +20,7 @@ from stash_sense.review import (
     ReviewKind,
     ReviewState,
 )
+from stash_sense.review.kinds import members_fingerprint
 from stash_sense.stash import StashClient
 from stash_sense.tagging.audit import AuditLog
 
@@ -87,8 +87,7 @@ class DuplicateSceneFileKind(ReviewKind[DuplicateFilesPayload]):
 
     def fingerprint(self, payload: dict[str, Any]) -> str:
         """Compare by the set of files, not by volatile probe data."""
-        ids = sorted(str(f["id"]) for f in payload.get("files", []))
-        return hashlib.sha256(",".join(ids).encode()).hexdigest()[:32]
+        return members_fingerprint(f["id"] for f in payload.get("files", []))
 
     async def accept(self, item: ReviewItem, options: dict[str, Any]) -> dict[str, Any]:
         """Delete the files the person saw except the kept one (idempotent)."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from stash_sense.review import (
     ReviewItem,
     ReviewKind,
 )
+from stash_sense.review.kinds import members_fingerprint
 from stash_sense.stash import StashClient
 from stash_sense.tagging.audit import AuditLog
 from stash_sense.tagging.resolver import domain_of
@@ -76,8 +76,7 @@ class DuplicatePerformerKind(ReviewKind[DuplicatePerformerPayload]):
 
     def fingerprint(self, payload: dict[str, Any]) -> str:
         """Compare groups by their members, not by their changing content counts."""
-        ids = sorted(str(p["id"]) for p in payload.get("performers", []))
-        return hashlib.sha256(",".join(ids).encode()).hexdigest()[:32]
+        return members_fingerprint(p["id"] for p in payload.get("performers", []))
 
     async def accept(self, item: ReviewItem, options: dict[str, Any]) -> dict[str, Any]:
         """Merge the other performers into the keeper (idempotent: merged ones are gone)."""

@@ -779,8 +779,6 @@ class UpstreamPerformerChanges(UpstreamChanges):
 
     name = "upstream_performer_changes"
     title = "Upstream performer changes"
-    logic_version = 1
-    kinds = (UpstreamPerformerChangesKind,)
     kind_type = UpstreamPerformerChangesKind
     spec = PERFORMER
 
@@ -790,8 +788,6 @@ class UpstreamStudioChanges(UpstreamChanges):
 
     name = "upstream_studio_changes"
     title = "Upstream studio changes"
-    logic_version = 1
-    kinds = (UpstreamStudioChangesKind,)
     kind_type = UpstreamStudioChangesKind
     spec = STUDIO
 
@@ -801,8 +797,6 @@ class UpstreamTagChanges(UpstreamChanges):
 
     name = "upstream_tag_changes"
     title = "Upstream tag changes"
-    logic_version = 1
-    kinds = (UpstreamTagChangesKind,)
     kind_type = UpstreamTagChangesKind
     spec = TAG
 
@@ -812,8 +806,6 @@ class UpstreamSceneChanges(UpstreamChanges):
 
     name = "upstream_scene_changes"
     title = "Upstream scene changes"
-    logic_version = 1
-    kinds = (UpstreamSceneChangesKind,)
     kind_type = UpstreamSceneChangesKind
     spec = SCENE
 

@@ -6,7 +6,7 @@ import dataclasses
 import hashlib
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Generic, TypeVar
 
 from stash_sense.review.errors import InvalidPayload, UnknownKind
@@ -76,6 +76,11 @@ class ReviewKind(ABC, Generic[P]):
             )
         # A round trip through the checker catches wrongly typed dataclass fields too.
         return dump_payload(self.load(payload))
+
+
+def members_fingerprint(ids: Iterable[object]) -> str:
+    """Fingerprint a group by its members' ids alone, ignoring their volatile details."""
+    return hashlib.sha256(",".join(sorted(str(i) for i in ids)).encode()).hexdigest()[:32]
 
 
 class KindRegistry:
