@@ -106,6 +106,7 @@ class DuplicatePerformerKind(ReviewKind[DuplicatePerformerPayload]):
             mutation_id=new_mutation_id(),
             before_ids=[keeper, *sources],
             performer_ids=sources,
+            target=f"performer:{keeper}",
         )
         _LOGGER.info("Merged performers %s into %s", sources, keeper)
         return {"keeper_id": keeper, "merged_ids": sources, "audit_id": entry}

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
 import time
 from abc import abstractmethod
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Self
 
 from stash_sense.analyzers.base import Analyzer, AnalyzerRun, AnalyzerServices
+from stash_sense.analyzers.link_index import LinkIndex
 from stash_sense.analyzers.upstream_fields import (
     PERFORMER_FIELDS,
     SCENE_FIELDS,
+    SCENE_LINKS,
     STUDIO_FIELDS,
+    STUDIO_LINKS,
     TAG_FIELDS,
     Change,
     FieldSpec,
@@ -35,7 +40,9 @@ from stash_sense.analyzers.upstream_fields import (
     upstream_tag,
     values_equal,
 )
+from stash_sense.analyzers.upstream_links import LinkField, link_write
 from stash_sense.config import Config
+from stash_sense.events.mutations import new_mutation_id
 from stash_sense.review import (
     ActionRefused,
     InvalidOptions,
@@ -59,6 +66,7 @@ from stash_sense.stashbox import (
     normalize_endpoint,
 )
 from stash_sense.store import Database
+from stash_sense.tagging.audit import AuditLog
 
 _LOGGER = logging.getLogger(__name__)
 KIND = "upstream_performer_changes"
@@ -69,6 +77,7 @@ _LIST_LIMIT = 100_000
 
 
 Normaliser = Callable[[Mapping[str, Any]], dict[str, Any]]
+LocalNormaliser = Callable[[Mapping[str, Any], str], dict[str, Any]]
 UpdateBuilder = Callable[[Mapping[str, Any], Mapping[str, Any], Iterable[str]], dict[str, Any]]
 
 
@@ -79,9 +88,10 @@ class EntitySpec:
     entity: str
     kind: str
     fields: Mapping[str, FieldSpec]
-    local: Normaliser
+    local: LocalNormaliser  # (raw Stash entity, endpoint compared)
     upstream: Normaliser
     update_input: UpdateBuilder
+    links: Mapping[str, LinkField] = dataclasses.field(default_factory=dict)
 
     # Operation files follow one naming pattern per entity (UpstreamLocalTag, ...).
     @property
@@ -135,6 +145,7 @@ STUDIO = EntitySpec(
     local=local_studio,
     upstream=upstream_studio,
     update_input=studio_update_input,
+    links=STUDIO_LINKS,
 )
 TAG = EntitySpec(
     entity="tag",
@@ -151,12 +162,19 @@ SCENE = EntitySpec(
     local=local_scene,
     upstream=upstream_scene,
     update_input=scene_update_input,
+    links=SCENE_LINKS,
 )
 
 
 @dataclass(frozen=True)
 class FieldChange:
-    """One changed field: what local has, what upstream has now, what upstream had before."""
+    """One changed field: what local has, what upstream has now, what upstream had before.
+
+    Link fields (a studio, performers, tags, a parent studio) hold refs
+    `{id, name[, as][, local_id]}` whose `id` is the stash-box id; `added` lists what
+    accepting links (with the local entity found for it, `local_id` None when there is
+    none) and `removed` what it unlinks.
+    """
 
     field: str
     label: str
@@ -164,6 +182,8 @@ class FieldChange:
     local: Any
     upstream: Any
     previous: Any
+    added: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    removed: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -296,7 +316,7 @@ class SnapshotStore:
 
 
 class UpstreamChangesKind(ReviewKind[UpstreamChangesPayload]):
-    """Apply chosen upstream fields to a local entity (its update mutation, recorded)."""
+    """Apply chosen upstream fields to a local entity (its update mutation, audited)."""
 
     spec: ClassVar[EntitySpec] = PERFORMER
     name = KIND
@@ -307,9 +327,16 @@ class UpstreamChangesKind(ReviewKind[UpstreamChangesPayload]):
         after_accept=Resuggest.IF_CHANGED, after_reject=Resuggest.IF_CHANGED
     )
 
-    def __init__(self, stash: StashClient, config: Config, db: Database | None = None) -> None:
+    def __init__(
+        self,
+        stash: StashClient,
+        config: Config,
+        db: Database | None = None,
+        audit: AuditLog | None = None,
+    ) -> None:
         self._stash = stash
         self._db = db
+        self._audit = audit
         self._disabled = StashBoxPool((), disabled_endpoints=config.stashbox.disabled_endpoints)
 
     def check(self, payload: UpstreamChangesPayload) -> None:
@@ -322,20 +349,31 @@ class UpstreamChangesKind(ReviewKind[UpstreamChangesPayload]):
 
     def fingerprint(self, payload: dict[str, Any]) -> str:
         """Hash the upstream values proposed: local values and history do not matter."""
-        changes = sorted((c["field"], c["upstream"]) for c in payload.get("changes") or ())
+        # Field names are unique per item, so sorting never compares the values.
+        changes = sorted(
+            ((c["field"], c["upstream"]) for c in payload.get("changes") or ()),
+            key=lambda change: str(change[0]),
+        )
         key = dumps([payload.get("endpoint"), payload.get("stash_box_id"), changes])
         return hashlib.sha256(key.encode()).hexdigest()[:32]
 
     async def accept(self, item: ReviewItem, options: dict[str, Any]) -> dict[str, Any]:
-        """Write the chosen fields (`options.fields`, default all); unchanged ones are skipped."""
+        """Write the chosen fields (`options.fields`, default all); unchanged ones are skipped.
+
+        Link fields link what upstream added where a local entity was found for it, and
+        unlink what upstream removed unless `options.remove_links` is false.
+        """
         payload = self.load(item.payload)
-        offered = [c.field for c in payload.changes]
-        fields = options.get("fields", offered)
+        offered = {c.field: c for c in payload.changes}
+        fields = options.get("fields", list(offered))
         if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
             raise InvalidOptions("fields must be a list of field names")
         if not set(fields) <= set(offered):
             extra = ", ".join(sorted(set(fields) - set(offered)))
             raise InvalidOptions(f"fields not offered by this item: {extra}")
+        remove = options.get("remove_links", True)
+        if not isinstance(remove, bool):
+            raise InvalidOptions("remove_links must be true or false")
         if self._disabled.is_disabled(payload.endpoint):
             raise ActionRefused(
                 f"stash-box {payload.endpoint_name} is disabled in the configuration"
@@ -346,18 +384,27 @@ class UpstreamChangesKind(ReviewKind[UpstreamChangesPayload]):
         if not current:
             raise ActionRefused(f"{spec.entity} {payload.local_id} no longer exists in Stash")
         upstream = {c.field: c.upstream for c in payload.changes}
-        wanted = spec.update_input(current, upstream, fields)
+        plain = [f for f in fields if f not in spec.links]
+        wanted = spec.update_input(current, upstream, plain)
         # Only what differs is sent: a second accept (after a crash) writes nothing.
         update = {k: v for k, v in wanted.items() if not _same(current.get(k), v)}
+        unmatched: list[dict[str, Any]] = []
+        for name in fields:
+            link = spec.links.get(name)
+            if link is not None:
+                change = offered[name]
+                written, missing = link_write(
+                    link, current, change.added, change.removed, remove=remove
+                )
+                update.update(written)
+                unmatched += [{"field": name, **ref} for ref in missing]
+        result: dict[str, Any] = {"applied": fields, "written": sorted(update)}
+        if unmatched:
+            # Upstream links to entities this library does not have: shown, not created.
+            result["unmatched"] = unmatched
         if not update:
-            return {"applied": fields, "written": []}
-        write_id = await self._begin(payload, item.id, fields, current, update)
-        try:
-            await self._stash.execute(spec.update_op, {"input": {"id": payload.local_id, **update}})
-        except StashError as err:
-            await self._finish(write_id, str(err))
-            raise
-        await self._finish(write_id, None)
+            return result
+        result.update(await self._write(item.id, payload, fields, current, update))
         _LOGGER.info(
             "%s %s: applied upstream %s from %s",
             spec.title,
@@ -365,15 +412,61 @@ class UpstreamChangesKind(ReviewKind[UpstreamChangesPayload]):
             ", ".join(fields),
             payload.endpoint_name,
         )
-        return {"applied": fields, "written": sorted(update), "write_id": write_id}
+        return result
+
+    async def _write(
+        self,
+        item_id: int,
+        payload: UpstreamChangesPayload,
+        fields: Sequence[str],
+        current: Mapping[str, Any],
+        update: dict[str, Any],
+    ) -> dict[str, Any]:
+        """Send the update, recorded in the audit log and the upstream write log."""
+        spec = self.spec
+        mutation_id = new_mutation_id()
+        scene = spec.entity == "scene"
+        entry = None
+        if self._audit is not None:
+            before = [str(p["id"]) for p in current.get("performers") or ()] if scene else []
+            entry = await self._audit.begin(
+                int(payload.local_id) if scene else 0,
+                f"upstream_{spec.entity}",
+                reason=(
+                    f"review:{item_id}: upstream {', '.join(fields)} from {payload.endpoint_name}"
+                ),
+                mutation_id=mutation_id,
+                before_ids=before,
+                performer_ids=_added(update.get("performer_ids"), before),
+                tag_ids=_added(
+                    update.get("tag_ids"), [str(t["id"]) for t in current.get("tags") or ()]
+                ),
+                target=f"{spec.entity}:{payload.local_id}",
+            )
+        write_id = await self._begin(
+            payload, item_id, fields=fields, current=current, update=update, audit_id=entry
+        )
+        sent = {"id": payload.local_id, **update}
+        if scene:
+            # Marks the Scene.Update.Post hook this write fires as the daemon's own.
+            sent["clientMutationId"] = mutation_id
+        try:
+            await self._stash.execute(spec.update_op, {"input": sent})
+        except StashError as err:
+            await self._finish(write_id, entry, str(err) or type(err).__name__)
+            raise
+        await self._finish(write_id, entry, None)
+        return {"write_id": write_id, "audit_id": entry}
 
     async def _begin(
         self,
         payload: UpstreamChangesPayload,
         item_id: int,
+        *,
         fields: Sequence[str],
         current: Mapping[str, Any],
         update: Mapping[str, Any],
+        audit_id: int | None,
     ) -> int | None:
         """Record a write about to be sent (what it replaces, what it sends)."""
         if self._db is None:
@@ -381,8 +474,8 @@ class UpstreamChangesKind(ReviewKind[UpstreamChangesPayload]):
         async with self._db.transaction() as conn:
             cursor = await conn.execute(
                 "INSERT INTO upstream_writes (entity_type, local_id, endpoint, stash_box_id,"
-                " review_item_id, fields, before, sent, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " review_item_id, fields, before, sent, created_at, audit_id)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     payload.entity_type,
                     payload.local_id,
@@ -390,21 +483,40 @@ class UpstreamChangesKind(ReviewKind[UpstreamChangesPayload]):
                     payload.stash_box_id,
                     item_id,
                     dumps(list(fields)),
-                    dumps({k: current.get(k) for k in update}),
+                    dumps({k: _before(self.spec, current, k) for k in update}),
                     dumps(dict(update)),
                     time.time(),
+                    audit_id,
                 ),
             )
             return int(cursor.lastrowid or 0)
 
-    async def _finish(self, write_id: int | None, error: str | None) -> None:
+    async def _finish(self, write_id: int | None, audit_id: int | None, error: str | None) -> None:
         """Record whether the write went through."""
+        if self._audit is not None and audit_id is not None:
+            await self._audit.finish(audit_id, error=error)
         if self._db is None or write_id is None:
             return
         await self._db.execute(
             "UPDATE upstream_writes SET status = ?, error = ? WHERE id = ?",
             ("failed" if error else "applied", error, write_id),
         )
+
+
+def _added(ids: Any, before: Sequence[str]) -> list[str]:
+    """Return the ids in a written id list that were not there before."""
+    return [i for i in ids or () if i not in before]
+
+
+def _before(spec: EntitySpec, current: Mapping[str, Any], key: str) -> Any:
+    """Return what an update key replaces, in the form it is sent (ids for links)."""
+    for link in spec.links.values():
+        if link.input_key == key:
+            value = current.get(link.current_key)
+            if link.many:
+                return [str(v["id"]) for v in value or ()]
+            return str(value["id"]) if isinstance(value, Mapping) else None
+    return current.get(key)
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -436,18 +548,25 @@ class UpstreamChanges(Analyzer):
     def spec(self) -> EntitySpec:
         """Return what this analyzer's entity type needs (a subclass sets it)."""
 
-    def __init__(self, stash: StashClient, config: Config, db: Database | None = None) -> None:
+    def __init__(
+        self,
+        stash: StashClient,
+        config: Config,
+        db: Database | None = None,
+        audit: AuditLog | None = None,
+    ) -> None:
         super().__init__(stash, config)
         self._db = db
+        self._audit = audit
 
     @classmethod
     def create(cls, services: AnalyzerServices) -> Self:
-        """Build with the database (snapshots and the write log)."""
-        return cls(services.stash, services.config, services.db)
+        """Build with the database (snapshots, write log) and the audit log."""
+        return cls(services.stash, services.config, services.db, services.audit)
 
     def review_kinds(self) -> list[ReviewKind[Any]]:
-        """Return the change kind, wired to Stash and the database."""
-        return [self.kind_type(self.stash, self.config, self._db)]
+        """Return the change kind, wired to Stash, the database and the audit log."""
+        return [self.kind_type(self.stash, self.config, self._db, self._audit)]
 
     def enabled_fields(self, config: Config) -> list[str]:
         """Return the fields compared: all but `[analyzers] upstream_ignored_fields`."""
@@ -468,6 +587,7 @@ class UpstreamChanges(Analyzer):
         boxes = _by_priority(await run.stash.stash_boxes(), config.analyzers.endpoint_priorities)
         tally = _Tally(set(), set())
         handled: set[str] = set()
+        links = LinkIndex(run.stash)
         async with StashBoxPool(
             boxes,
             disabled_endpoints=config.stashbox.disabled_endpoints,
@@ -488,6 +608,7 @@ class UpstreamChanges(Analyzer):
                     mark=endpoints.get(box.endpoint),
                     handled=handled,
                     tally=tally,
+                    links=links,
                 )
                 await run.set_watermark(dumps(marks))
         await self._retire(run, tally)
@@ -526,6 +647,7 @@ class UpstreamChanges(Analyzer):
         mark: Any,
         handled: set[str],
         tally: _Tally,
+        links: LinkIndex,
     ) -> dict[str, Any]:
         """Compare one endpoint's linked entities; return its new watermark."""
         label = box.name or domain_of(box.endpoint)
@@ -578,6 +700,7 @@ class UpstreamChanges(Analyzer):
                 snapshots=snapshots,
                 fields=fields,
                 tally=tally,
+                links=links,
             )
         await run.progress(len(todo), len(todo), f"{label}: done")
         return {
@@ -666,8 +789,9 @@ class UpstreamChanges(Analyzer):
         snapshots: SnapshotStore,
         fields: Iterable[str],
         tally: _Tally,
+        links: LinkIndex,
     ) -> None:
-        """Diff one performer three ways; store or advance its snapshot; emit its changes."""
+        """Diff one entity three ways; store or advance its snapshot; emit its changes."""
         key = subject(box.endpoint, sbid)
         if not upstream_raw or upstream_raw.get("deleted") or upstream_raw.get("merged_into_id"):
             # Gone or merged upstream: nothing to apply field by field.
@@ -675,7 +799,7 @@ class UpstreamChanges(Analyzer):
             return
         spec = self.spec
         upstream = spec.upstream(upstream_raw)
-        local = spec.local(local_raw)
+        local = spec.local(local_raw, box.endpoint)
         updated = upstream_raw.get("updated")
         if snapshot is None:
             # First sighting: remember upstream as seen; only later edits are news.
@@ -713,9 +837,14 @@ class UpstreamChanges(Analyzer):
             tally.in_sync.add(key)
             return
         tally.differing.add(key)
+        resolved = {
+            c.field: await links.resolve(spec.links[c.field].entity, box.endpoint, c.added)
+            for c in changes
+            if c.field in spec.links
+        }
         await run.emit(
             spec.kind,
-            scene_id=None,
+            scene_id=_scene_id(spec, local_raw),
             subject=key,
             payload=UpstreamChangesPayload(
                 entity_type=spec.entity,
@@ -726,7 +855,16 @@ class UpstreamChanges(Analyzer):
                 stash_box_id=sbid,
                 upstream_updated=updated,
                 changes=[
-                    FieldChange(c.field, c.label, c.merge, c.local, c.upstream, c.previous)
+                    FieldChange(
+                        c.field,
+                        c.label,
+                        c.merge,
+                        c.local,
+                        c.upstream,
+                        c.previous,
+                        resolved.get(c.field, c.added),
+                        c.removed,
+                    )
                     for c in changes
                 ],
             ),
@@ -734,16 +872,21 @@ class UpstreamChanges(Analyzer):
         )
 
     async def _retire(self, run: AnalyzerRun, tally: _Tally) -> None:
-        """Supersede pending items of performers now in sync (or gone upstream)."""
+        """Supersede pending items of entities now in sync (or gone upstream)."""
         stale = tally.in_sync - tally.differing
         if not stale:
             return
         page = await run.reviews.list(
             ItemFilter(kinds=(self.spec.kind,), states=(ReviewState.PENDING,)), limit=_LIST_LIMIT
         )
-        pending = {item.subject for item in page.items}
-        if pending & stale:
-            await run.supersede(self.spec.kind, None, pending - stale)
+        # Scene items are filed under their scene: supersede scene by scene.
+        pending: dict[int | None, set[str]] = defaultdict(set)
+        for item in page.items:
+            if item.subject is not None:
+                pending[item.scene_id].add(item.subject)
+        for scene_id, subjects in pending.items():
+            if subjects & stale:
+                await run.supersede(self.spec.kind, scene_id, subjects - stale)
 
 
 class UpstreamPerformerChangesKind(UpstreamChangesKind):
@@ -768,10 +911,11 @@ class UpstreamTagChangesKind(UpstreamChangesKind):
 
 
 class UpstreamSceneChangesKind(UpstreamChangesKind):
-    """Apply chosen upstream fields to a local scene (sceneUpdate, recorded)."""
+    """Apply chosen upstream fields and links to a local scene (sceneUpdate, audited)."""
 
     spec = SCENE
     name = SCENE.kind
+    scene_scoped = True
 
 
 class UpstreamPerformerChanges(UpstreamChanges):
@@ -784,7 +928,7 @@ class UpstreamPerformerChanges(UpstreamChanges):
 
 
 class UpstreamStudioChanges(UpstreamChanges):
-    """Propose stash-box edits of linked studios (name, aliases, URLs)."""
+    """Propose stash-box edits of linked studios (name, aliases, URLs, parent)."""
 
     name = "upstream_studio_changes"
     title = "Upstream studio changes"
@@ -802,12 +946,17 @@ class UpstreamTagChanges(UpstreamChanges):
 
 
 class UpstreamSceneChanges(UpstreamChanges):
-    """Propose stash-box edits of linked scenes (title, date, details, URLs, code, director)."""
+    """Propose stash-box edits of linked scenes: simple fields, studio, performers, tags."""
 
     name = "upstream_scene_changes"
     title = "Upstream scene changes"
     kind_type = UpstreamSceneChangesKind
     spec = SCENE
+
+
+def _scene_id(spec: EntitySpec, local_raw: Mapping[str, Any]) -> int | None:
+    """Return the scene an item is filed under (scene changes only)."""
+    return int(local_raw["id"]) if spec.entity == "scene" else None
 
 
 def _newer_by(value: Any, since: Any, margin: float) -> bool:

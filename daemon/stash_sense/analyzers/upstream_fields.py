@@ -2,17 +2,34 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-MergeType = Literal["name", "simple", "text", "alias_list"]
+from stash_sense.analyzers.upstream_links import (
+    LinkField,
+    Ref,
+    diff_link,
+    diff_links,
+    links_equal,
+    local_ref,
+    local_refs,
+    upstream_appearances,
+    upstream_ref,
+    upstream_refs,
+)
+
+# "link" is one linked entity (a scene's studio), "links" a set of them (its performers).
+MergeType = Literal["name", "simple", "text", "alias_list", "link", "links"]
 
 __all__ = [
     "PERFORMER_FIELDS",
     "SCENE_FIELDS",
+    "SCENE_LINKS",
     "STUDIO_FIELDS",
+    "STUDIO_LINKS",
     "TAG_FIELDS",
     "Change",
     "FieldSpec",
@@ -79,7 +96,11 @@ _DATE_FIELDS = frozenset({"birthdate", "death_date", "date"})
 
 @dataclass(frozen=True)
 class Change:
-    """One field where upstream moved away from what local has (and from what was last seen)."""
+    """One field where upstream moved away from what local has (and from what was last seen).
+
+    Link fields also say which entities accepting would link (`added`) and unlink
+    (`removed`).
+    """
 
     field: str
     label: str
@@ -87,6 +108,8 @@ class Change:
     local: Any
     upstream: Any
     previous: Any
+    added: list[Ref] = dataclasses.field(default_factory=list)
+    removed: list[Ref] = dataclasses.field(default_factory=list)
 
 
 # ---------------------------------------------------------------- parsing helpers
@@ -234,7 +257,7 @@ def upstream_performer(data: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def local_performer(data: Mapping[str, Any]) -> dict[str, Any]:
+def local_performer(data: Mapping[str, Any], endpoint: str = "") -> dict[str, Any]:
     """Normalise a Stash `Performer` (UpstreamLocalPerformer fields) to the comparable names."""
     start, end = parse_career_length(data.get("career_length"))
     return {
@@ -288,6 +311,8 @@ def values_equal(
     """Tell whether two normalised values mean the same (empty, case, order, dates)."""
     if _empty(a) and _empty(b):
         return True
+    if merge in ("link", "links"):
+        return links_equal(a, b)
     if merge == "alias_list":
         return _alias_set(a, own_name) == _alias_set(b, own_name)
     if field in _DATE_FIELDS:
@@ -313,14 +338,20 @@ def diff_fields(
     for name in sorted(set(enabled) & set(specs)):
         spec = specs[name]
         own = upstream.get("name") or local.get("name")
-        here, there = local.get(name), upstream.get(name)
+        here, there, before = local.get(name), upstream.get(name), snapshot.get(name)
         if values_equal(name, spec.merge, here, there, own_name=own):
             continue
-        if name in snapshot and values_equal(
-            name, spec.merge, there, snapshot.get(name), own_name=own
-        ):
+        if name in snapshot and values_equal(name, spec.merge, there, before, own_name=own):
             continue
-        changes.append(Change(name, spec.label, spec.merge, here, there, snapshot.get(name)))
+        added: list[Ref] = []
+        removed: list[Ref] = []
+        if spec.merge == "links":
+            added, removed = diff_links(here, there, before if name in snapshot else there)
+            if not added and not removed:
+                continue  # upstream's moves are ones local already made
+        elif spec.merge == "link":
+            added, removed = diff_link(here, there)
+        changes.append(Change(name, spec.label, spec.merge, here, there, before, added, removed))
     return changes
 
 
@@ -416,7 +447,11 @@ STUDIO_FIELDS: dict[str, FieldSpec] = _specs(
     ("name", "Name", "name"),
     ("aliases", "Aliases", "alias_list"),
     ("urls", "URLs", "alias_list"),
+    ("parent", "Parent studio", "link"),
 )
+STUDIO_LINKS: dict[str, LinkField] = {
+    "parent": LinkField("parent_id", "parent_studio", many=False, entity="studio"),
+}
 
 TAG_FIELDS: dict[str, FieldSpec] = _specs(
     ("name", "Name", "name"),
@@ -431,15 +466,17 @@ def upstream_studio(data: Mapping[str, Any]) -> dict[str, Any]:
         "name": _text(data.get("name")),
         "aliases": _strings(data.get("aliases")),
         "urls": _strings(data.get("urls")),
+        "parent": upstream_ref(data.get("parent")),
     }
 
 
-def local_studio(data: Mapping[str, Any]) -> dict[str, Any]:
+def local_studio(data: Mapping[str, Any], endpoint: str = "") -> dict[str, Any]:
     """Normalise a Stash `Studio` (UpstreamLocalStudio fields) to the comparable names."""
     return {
         "name": _text(data.get("name")),
         "aliases": _strings(data.get("aliases")),
         "urls": _strings(data.get("urls")),
+        "parent": local_ref(data.get("parent_studio"), endpoint),
     }
 
 
@@ -452,7 +489,7 @@ def upstream_tag(data: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def local_tag(data: Mapping[str, Any]) -> dict[str, Any]:
+def local_tag(data: Mapping[str, Any], endpoint: str = "") -> dict[str, Any]:
     """Normalise a Stash `Tag` (UpstreamLocalTag fields) to the comparable names."""
     return {
         "name": _text(data.get("name")),
@@ -504,7 +541,6 @@ def tag_update_input(
 
 # ---------------------------------------------------------------- scenes
 
-# Simple scene fields only; studio, performer and tag links are not compared here.
 SCENE_FIELDS: dict[str, FieldSpec] = _specs(
     ("title", "Title", "text"),
     ("date", "Date", "simple"),
@@ -512,7 +548,15 @@ SCENE_FIELDS: dict[str, FieldSpec] = _specs(
     ("urls", "URLs", "alias_list"),
     ("code", "Studio code", "simple"),
     ("director", "Director", "simple"),
+    ("studio", "Studio", "link"),
+    ("performers", "Performers", "links"),
+    ("tags", "Tags", "links"),
 )
+SCENE_LINKS: dict[str, LinkField] = {
+    "studio": LinkField("studio_id", "studio", many=False, entity="studio"),
+    "performers": LinkField("performer_ids", "performers", many=True, entity="performer"),
+    "tags": LinkField("tag_ids", "tags", many=True, entity="tag"),
+}
 
 
 def upstream_scene(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -524,11 +568,14 @@ def upstream_scene(data: Mapping[str, Any]) -> dict[str, Any]:
         "urls": _strings(data.get("urls")),
         "code": _text(data.get("code")),
         "director": _text(data.get("director")),
+        "studio": upstream_ref(data.get("studio")),
+        "performers": upstream_appearances(data.get("performers")),
+        "tags": upstream_refs(data.get("tags")),
     }
 
 
-def local_scene(data: Mapping[str, Any]) -> dict[str, Any]:
-    """Normalise a Stash `Scene` (UpstreamLocalScene fields) to the comparable names."""
+def local_scene(data: Mapping[str, Any], endpoint: str = "") -> dict[str, Any]:
+    """Normalise a Stash `Scene` (UpstreamLocalScene fields); links as refs on `endpoint`."""
     return {
         "title": _text(data.get("title")),
         "date": normalize_date(data.get("date")),
@@ -536,6 +583,9 @@ def local_scene(data: Mapping[str, Any]) -> dict[str, Any]:
         "urls": _strings(data.get("urls")),
         "code": _text(data.get("code")),
         "director": _text(data.get("director")),
+        "studio": local_ref(data.get("studio"), endpoint),
+        "performers": local_refs(data.get("performers"), endpoint),
+        "tags": local_refs(data.get("tags"), endpoint),
     }
 
 

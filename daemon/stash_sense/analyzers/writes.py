@@ -17,6 +17,7 @@ async def audited(
     mutation_id: str,
     before_ids: Sequence[str] = (),
     performer_ids: Sequence[str] = (),
+    target: str | None = None,
 ) -> int | None:
     """Record a write before sending it and its outcome after; return the entry id."""
     if audit is None:
@@ -29,6 +30,7 @@ async def audited(
         mutation_id=mutation_id,
         before_ids=before_ids,
         performer_ids=performer_ids,
+        target=target,
     )
     try:
         await write()

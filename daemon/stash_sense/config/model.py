@@ -154,7 +154,8 @@ class EventsConfig:
     updated_margin_seconds: float = setting(
         7200.0,
         "Overlap when polling updated scenes; covers clock and DST shifts in Stash's timestamps.",
-        min=0, max=604_800,
+        min=0,
+        max=604_800,
     )
     reconnect_max_seconds: float = setting(
         60.0, "Longest wait between websocket reconnection attempts.", min=1, max=3600
@@ -194,9 +195,7 @@ class FacesConfig:
     end_fraction: float = setting(
         0.95, "Where sampling ends, as a fraction of the duration.", min=0.5, max=1
     )
-    detection_size: int = setting(
-        640, "Square input size of the face detector.", min=160, max=1280
-    )
+    detection_size: int = setting(640, "Square input size of the face detector.", min=160, max=1280)
     detection_threshold: float = setting(0.5, "Minimum detector score.", min=0.05, max=1)
     nms_threshold: float = setting(0.4, "Overlap above which detections merge.", min=0.05, max=1)
     min_face_size: int = setting(
@@ -270,7 +269,9 @@ class TaggingConfig:
         "Stash Sense: no faces", "Marker tag for scenes in which no face was found."
     )
     performer_cache_seconds: float = setting(
-        3600.0, "How long a stash-box id to local performer lookup is cached.", min=0,
+        3600.0,
+        "How long a stash-box id to local performer lookup is cached.",
+        min=0,
         max=604_800,
     )
 
@@ -280,7 +281,9 @@ class StashBoxConfig:
     """Calls to stash-box endpoints (StashDB and others configured in Stash)."""
 
     requests_per_minute: float = setting(
-        240.0, "Rate limit per endpoint (Stash's own setting wins when lower).", min=1,
+        240.0,
+        "Rate limit per endpoint (Stash's own setting wins when lower).",
+        min=1,
         max=100_000,
     )
     timeout_seconds: float = setting(30.0, "Timeout of one stash-box request.", min=1, max=600)
@@ -290,7 +293,7 @@ class StashBoxConfig:
     )
     endpoint_domains: list[str] = setting(
         [],
-        'Face-database domain to endpoint URL when the hosts differ, e.g. '
+        "Face-database domain to endpoint URL when the hosts differ, e.g. "
         '"stashdb.org=http://proxy:8080/graphql".',
     )
 
@@ -321,8 +324,10 @@ class AnalyzersConfig:
         2, "Scene fingerprint match: fingerprints that must match a stash-box scene.", min=1, max=20
     )
     fingerprint_min_percent: float = setting(
-        66.0, "Scene fingerprint match: share of the scene's fingerprints that must match.",
-        min=0, max=100,
+        66.0,
+        "Scene fingerprint match: share of the scene's fingerprints that must match.",
+        min=0,
+        max=100,
     )
     fingerprint_max_duration_diff: float = setting(
         5.0, "Scene fingerprint match: largest duration difference in seconds.", min=0, max=600

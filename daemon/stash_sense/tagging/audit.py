@@ -1,4 +1,4 @@
-"""The audit log: every write to a scene, why it was made, and how to undo it."""
+"""The audit log: every write the daemon makes to Stash, why it was made, and how to undo it."""
 
 from __future__ import annotations
 
@@ -15,11 +15,11 @@ from stash_sense.store import Database
 
 @dataclass(frozen=True)
 class AuditEntry:
-    """One write the daemon made (or tried to make) to a scene."""
+    """One write the daemon made (or tried to make) to Stash."""
 
     id: int
-    scene_id: int
-    action: str  # "add_performers" or "add_tags"
+    scene_id: int  # 0 for writes that concern no single scene (merges, studio updates)
+    action: str  # "add_performers", "add_tags", "merge_performers", "upstream_scene", ...
     status: str  # writing, applied, failed, unknown (a crash happened mid-write)
     performer_ids: list[str]  # local ids the write added (not those already there)
     universal_ids: list[str]  # face-database ids behind them, same order
@@ -30,6 +30,7 @@ class AuditEntry:
     error: str | None
     created_at: float
     undone_at: float | None
+    target: str | None  # what was written: "scene:12", "performer:7", "studio:3", "tag:9"
 
     @classmethod
     def from_row(cls, row: aiosqlite.Row) -> AuditEntry:
@@ -48,6 +49,7 @@ class AuditEntry:
             row["error"],
             row["created_at"],
             row["undone_at"],
+            row["target"],
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -55,6 +57,7 @@ class AuditEntry:
         return {
             "id": self.id,
             "scene_id": self.scene_id,
+            "target": self.target,
             "action": self.action,
             "status": self.status,
             "performer_ids": self.performer_ids,
@@ -85,12 +88,16 @@ class AuditLog:
         performer_ids: Sequence[str] = (),
         universal_ids: Sequence[str] = (),
         tag_ids: Sequence[str] = (),
+        target: str | None = None,
     ) -> int:
-        """Record a write about to be sent; return its id."""
+        """Record a write about to be sent; return its id (`target` defaults to the scene)."""
+        if target is None and scene_id > 0:
+            target = f"scene:{scene_id}"
         async with self._db.transaction() as conn:
             cursor = await conn.execute(
                 "INSERT INTO audit_log (scene_id, action, performer_ids, universal_ids, tag_ids,"
-                " before_ids, reason, mutation_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " before_ids, reason, mutation_id, created_at, target)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     scene_id,
                     action,
@@ -101,6 +108,7 @@ class AuditLog:
                     reason,
                     mutation_id,
                     time.time(),
+                    target,
                 ),
             )
             return int(cursor.lastrowid or 0)

@@ -225,6 +225,7 @@ class Studio:
     favorite: bool = False
     ignore_auto_tag: bool = False
     image: str | None = None
+    parent_id: int | None = None
     stash_ids: list[StashIdRef] = field(default_factory=list)
 
 

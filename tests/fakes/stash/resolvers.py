@@ -804,6 +804,9 @@ async def _studio_update(_root: Any, info: Info, input: dict[str, Any]) -> Studi
             setattr(studio, key, list(input[key] or []))
     if "details" in input:
         studio.details = input["details"]
+    if "parent_id" in input:
+        parent = input["parent_id"]
+        studio.parent_id = _ids_that_exist(lib.studios, [parent])[0] if parent else None
     lib.touch(studio)
     await fake.hooks.fire(
         "Studio.Update.Post", studio.id, go_json(input, _arg_type(info)), list(input)
@@ -951,7 +954,13 @@ RESOLVERS: dict[str, dict[str, Resolver]] = {
         "gallery_count": lambda _p, _info: 0,
     },
     "Tag": {"image_path": _image_path("tag"), "scene_count": _scene_count("tag_id")},
-    "Studio": {"image_path": _image_path("studio"), "scene_count": _scene_count("studio_id")},
+    "Studio": {
+        "image_path": _image_path("studio"),
+        "scene_count": _scene_count("studio_id"),
+        "parent_studio": lambda s, info: (
+            _lib(info).studios.get(s.parent_id) if s.parent_id else None
+        ),
+    },
 }
 
 SUBSCRIPTIONS: dict[str, tuple[str, Resolver]] = {

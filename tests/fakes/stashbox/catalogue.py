@@ -160,6 +160,7 @@ class Scene:
     duration: int | None = None
     studio: Studio | None = None
     performers: list[Appearance] = field(default_factory=list)
+    tags: list[Tag] = field(default_factory=list)
     fingerprints: list[FingerprintRecord] = field(default_factory=list)
     urls: list[Link] = field(default_factory=list)
     images: list[Image] = field(default_factory=list)
