@@ -65,11 +65,14 @@ async def blast(url: str, events: int, concurrency: int, first_id: int) -> float
     async with aiohttp.ClientSession(connector=connector) as session:
 
         async def one(scene_id: int) -> None:
-            async with limit, session.post(
-                f"{url}/api/v1/events/stash",
-                json={"id": scene_id, "type": "Scene.Create.Post", "input": None},
-                headers=headers,
-            ) as resp:
+            async with (
+                limit,
+                session.post(
+                    f"{url}/api/v1/events/stash",
+                    json={"id": scene_id, "type": "Scene.Create.Post", "input": None},
+                    headers=headers,
+                ) as resp,
+            ):
                 if resp.status != 202:
                     raise RuntimeError(f"HTTP {resp.status}: {await resp.text()}")
 
@@ -94,8 +97,11 @@ async def main() -> None:
             "STASH_SENSE_LOG__LEVEL": "WARNING",
         }
         daemon = subprocess.Popen(
-            [sys.executable, "-m", "stash_sense", "run"], env=env, cwd=tmp,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [sys.executable, "-m", "stash_sense", "run"],
+            env=env,
+            cwd=tmp,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         noop = subprocess.Popen([sys.executable, "-c", NOOP_SERVER, str(noop_port)])
         try:
@@ -112,8 +118,10 @@ async def main() -> None:
                 proc.wait(10)
     print(f"Machine: {platform.platform()}, {platform.machine()}, {os.cpu_count()} CPUs")
     print(f"Python: {sys.version.split()[0]}")
-    print(f"Command: python bench/event_ingest.py --events {args.events} "
-          f"--concurrency {args.concurrency}")
+    print(
+        f"Command: python bench/event_ingest.py --events {args.events} "
+        f"--concurrency {args.concurrency}"
+    )
     print()
     print("| server | events/s | ratio to baseline |")
     print("|---|---:|---:|")
