@@ -280,3 +280,39 @@ async def test_parent_unknown_locally_is_reported_not_written(tmp_path: Path) ->
         assert done.outcome["written"] == []
         assert [r["name"] for r in done.outcome["unmatched"]] == ["Elsewhere"]
         assert await w.db.fetch_all("SELECT id FROM upstream_writes") == []
+
+
+async def test_create_missing_links_once(tmp_path: Path) -> None:
+    """`create_missing` creates absent performers, studios and tags from stash-box, once."""
+    async with world(tmp_path, [UpstreamSceneChanges]) as w:
+        c = _cast(w)
+        cat, lib = w.box.catalogue, w.stash.library
+        other = cat.add_scene("Other", performers=[c.box_performers["Anna"]])
+        lib.add_scene(
+            title="Other",
+            performers=[c.performers["Anna"]],
+            stash_ids=[(w.box.graphql_url, other.id)],
+        )
+        await w.run(SCENES)
+        new_studio = cat.add_studio("Brand New", urls=[])
+        new_tag = cat.add_tag("Fresh", description="Just made")
+        _recast(w, c)
+        cat.edit_scene(c.remote, studio=new_studio, tags=[c.box_tags["New"], new_tag])
+        cat.edit_scene(other, performers=[Appearance(c.box_performers["Dana"])])
+        await w.run(SCENES)
+        items = await w.items(SCENE_KIND)
+        assert len(items) == 2
+        for item in items:
+            await w.reviews.accept(item.id, options={"create_missing": True})
+        (dana,) = [p for p in lib.performers.values() if p.name == "Dana"]
+        assert [(s.endpoint, s.stash_id) for s in dana.stash_ids] == [
+            (w.box.graphql_url, c.box_performers["Dana"].id)
+        ]
+        assert dana.id in c.local.performer_ids
+        assert lib.studios[c.local.studio_id or 0].name == "Brand New"
+        fresh = lib.tag_by_name("Fresh")
+        assert fresh is not None and fresh.description == "Just made"
+        assert set(c.local.tag_ids) == {c.tags["New"].id, fresh.id}
+        done = await w.reviews.get(items[0].id)
+        assert done is not None and done.outcome is not None
+        assert "unmatched" not in done.outcome

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, ClassVar, Self
 
 from stash_sense.analyzers.base import Analyzer, AnalyzerRun, AnalyzerServices
+from stash_sense.analyzers.link_create import LinkCreator
 from stash_sense.analyzers.link_index import LinkIndex
 from stash_sense.analyzers.upstream_fields import (
     PERFORMER_FIELDS,
@@ -338,6 +339,7 @@ class UpstreamChangesKind(ReviewKind[UpstreamChangesPayload]):
         self._db = db
         self._audit = audit
         self._disabled = StashBoxPool((), disabled_endpoints=config.stashbox.disabled_endpoints)
+        self._creator = LinkCreator(stash, config.stashbox)
 
     def check(self, payload: UpstreamChangesPayload) -> None:
         """Refuse an item without changes or with unknown fields."""
@@ -360,8 +362,9 @@ class UpstreamChangesKind(ReviewKind[UpstreamChangesPayload]):
     async def accept(self, item: ReviewItem, options: dict[str, Any]) -> dict[str, Any]:
         """Write the chosen fields (`options.fields`, default all); unchanged ones are skipped.
 
-        Link fields link what upstream added where a local entity was found for it, and
-        unlink what upstream removed unless `options.remove_links` is false.
+        Link fields link what upstream added where a local entity was found for it (or
+        create it from stash-box first with `options.create_missing`), and unlink what
+        upstream removed unless `options.remove_links` is false.
         """
         payload = self.load(item.payload)
         offered = {c.field: c for c in payload.changes}
@@ -372,8 +375,9 @@ class UpstreamChangesKind(ReviewKind[UpstreamChangesPayload]):
             extra = ", ".join(sorted(set(fields) - set(offered)))
             raise InvalidOptions(f"fields not offered by this item: {extra}")
         remove = options.get("remove_links", True)
-        if not isinstance(remove, bool):
-            raise InvalidOptions("remove_links must be true or false")
+        create = options.get("create_missing", False)
+        if not isinstance(remove, bool) or not isinstance(create, bool):
+            raise InvalidOptions("remove_links and create_missing must be true or false")
         if self._disabled.is_disabled(payload.endpoint):
             raise ActionRefused(
                 f"stash-box {payload.endpoint_name} is disabled in the configuration"
@@ -393,9 +397,10 @@ class UpstreamChangesKind(ReviewKind[UpstreamChangesPayload]):
             link = spec.links.get(name)
             if link is not None:
                 change = offered[name]
-                written, missing = link_write(
-                    link, current, change.added, change.removed, remove=remove
-                )
+                added = change.added
+                if create:
+                    added = await self._creator.ensure_all(link.entity, payload.endpoint, added)
+                written, missing = link_write(link, current, added, change.removed, remove=remove)
                 update.update(written)
                 unmatched += [{"field": name, **ref} for ref in missing]
         result: dict[str, Any] = {"applied": fields, "written": sorted(update)}

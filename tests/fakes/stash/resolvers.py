@@ -791,6 +791,27 @@ async def _tag_update(_root: Any, info: Info, input: dict[str, Any]) -> Tag:
     return tag
 
 
+async def _studio_create(_root: Any, info: Info, input: dict[str, Any]) -> Studio:
+    fake = _ctx(info).fake
+    lib = fake.library
+    name = input["name"]
+    if not name.strip():
+        raise GraphQLError("studio name must not be blank")
+    if lib.studio_by_name(name) is not None:
+        raise GraphQLError(f"studio with name '{name}' already exists")
+    parent = input.get("parent_id")
+    studio = lib.add_studio(
+        name,
+        urls=list(input.get("urls") or []),
+        aliases=list(input.get("aliases") or []),
+        details=input.get("details"),
+        parent_id=_ids_that_exist(lib.studios, [parent])[0] if parent else None,
+    )
+    studio.stash_ids = _stash_ids(lib, input.get("stash_ids"))
+    await fake.hooks.fire("Studio.Create.Post", studio.id, go_json(input, _arg_type(info)))
+    return studio
+
+
 async def _studio_update(_root: Any, info: Info, input: dict[str, Any]) -> Studio:
     fake = _ctx(info).fake
     lib = fake.library
@@ -930,6 +951,7 @@ RESOLVERS: dict[str, dict[str, Resolver]] = {
         "deleteFiles": _delete_files,
         "tagCreate": _tag_create,
         "tagUpdate": _tag_update,
+        "studioCreate": _studio_create,
         "studioUpdate": _studio_update,
         "configurePlugin": _configure_plugin,
         "metadataScan": _metadata_scan,
