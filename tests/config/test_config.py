@@ -199,3 +199,28 @@ def test_redacted_output() -> None:
     config = Config()
     text = redacted(config)
     assert 'api_key = ""' in text  # empty secrets stay visibly empty
+
+
+def test_upstream_ignored_fields_are_checked(tmp_path: Path) -> None:
+    """A misspelt upstream field is a config error naming it; known ones load."""
+    path = tmp_path / "config.toml"
+    path.write_text('[analyzers]\nupstream_ignored_fields = ["scene.tags", "performer.heigth"]\n')
+    with pytest.raises(ConfigError) as info:
+        load_config(path, env={})
+    assert "'performer.heigth'" in str(info.value)
+    assert "'scene.tags'" not in str(info.value)
+    path.write_text('[analyzers]\nupstream_ignored_fields = ["scene.tags", "studio.parent"]\n')
+    config, _ = load_config(path, env={})
+    assert config.analyzers.upstream_ignored_fields == [
+        "scene.tags",
+        "studio.parent",
+    ]
+
+
+def test_upstream_field_names_follow_the_analyzers() -> None:
+    """The config's list of upstream fields is exactly what the analyzers compare."""
+    from stash_sense.analyzers.upstream import PERFORMER, SCENE, STUDIO, TAG
+    from stash_sense.config.model import UPSTREAM_FIELD_NAMES
+
+    compared = [f"{s.entity}.{f}" for s in (PERFORMER, STUDIO, TAG, SCENE) for f in s.fields]
+    assert sorted(UPSTREAM_FIELD_NAMES) == sorted(compared)

@@ -206,7 +206,16 @@ def _check_limits(
     if hi is not None and value > hi:
         problems.append(f"{where}: {key}: must be at most {hi}, got {value}")
         return False
-    if choices is not None and value not in choices:
+    if choices is not None and isinstance(value, list):
+        # A list setting with choices: every entry must be one of them.
+        unknown = [v for v in value if v not in choices]
+        if unknown:
+            problems.append(
+                f"{where}: {key}: unknown entries {', '.join(map(repr, unknown))};"
+                f" choose from {', '.join(choices)}"
+            )
+            return False
+    elif choices is not None and value not in choices:
         problems.append(f"{where}: {key}: must be one of {', '.join(choices)}, got {value!r}")
         return False
     if meta.get("url"):

@@ -5,6 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+# The fields the upstream analyzers compare, per entity (a test keeps this in step with
+# `analyzers/upstream_fields.py`; config stays free of imports from the rest).
+_UPSTREAM_FIELDS = {
+    "performer": "name disambiguation aliases urls gender birthdate death_date ethnicity"
+    " country eye_color hair_color height cup_size band_size waist_size hip_size breast_type"
+    " career_start_year career_end_year tattoos piercings",
+    "studio": "name aliases urls parent",
+    "tag": "name description aliases",
+    "scene": "title date details urls code director studio performers tags",
+}
+UPSTREAM_FIELD_NAMES = tuple(
+    f"{entity}.{name}" for entity, names in _UPSTREAM_FIELDS.items() for name in names.split()
+)
+
 
 def setting(
     default: Any,
@@ -333,7 +347,9 @@ class AnalyzersConfig:
         5.0, "Scene fingerprint match: largest duration difference in seconds.", min=0, max=600
     )
     upstream_ignored_fields: list[str] = setting(
-        [], 'Upstream changes never proposed, as "entity.field", e.g. "performer.height".'
+        [],
+        'Upstream changes never proposed, as "entity.field", e.g. "performer.height".',
+        choices=UPSTREAM_FIELD_NAMES,
     )
     endpoint_priorities: list[str] = setting(
         [],
