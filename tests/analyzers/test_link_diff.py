@@ -14,7 +14,7 @@ from stash_sense.analyzers.upstream_links import (
 
 PERFORMERS = LinkField("performer_ids", "performers", many=True, entity="performer")
 STUDIO = LinkField("studio_id", "studio", many=False, entity="studio")
-PARENT = LinkField("parent_id", "parent_studio", many=False, entity="studio")
+PARENT = LinkField("parent_id", "parent_studio", many=False, entity="studio", not_self=True)
 
 
 def ref(sbid: str | None, name: str, local_id: str | None = None) -> dict[str, Any]:

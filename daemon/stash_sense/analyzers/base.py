@@ -136,19 +136,20 @@ class Analyzer(ABC):
     # "interval:<n>h|m|s" or "cron:<5-field crontab>".
     default_schedule: ClassVar[str] = "interval:168h"
 
-    def __init__(self, stash: StashClient, config: Config) -> None:
+    def __init__(self, stash: StashClient, config: Config, audit: AuditLog | None = None) -> None:
         self.stash = stash
         self.config = config
+        self.audit = audit  # where the kinds' accepts record their writes
 
     @classmethod
     def create(cls, services: AnalyzerServices) -> Self:
-        """Build the analyzer; override to take more than the Stash client and config."""
-        return cls(services.stash, services.config)
+        """Build the analyzer; override to take more than Stash, config and the audit log."""
+        return cls(services.stash, services.config, services.audit)
 
     @abstractmethod
     async def run(self, run: AnalyzerRun) -> None:
         """Analyze the library (or what changed since the watermark) and emit items."""
 
     def review_kinds(self) -> list[ReviewKind[Any]]:
-        """Instantiate the review kinds this analyzer emits with its dependencies."""
-        return [kind(self.stash, self.config) for kind in self.kinds]  # type: ignore[call-arg]
+        """Instantiate the review kinds this analyzer emits: (stash, config, audit log)."""
+        return [kind(self.stash, self.config, self.audit) for kind in self.kinds]  # type: ignore[call-arg]

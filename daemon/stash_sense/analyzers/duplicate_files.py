@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any, Self
+from typing import Any
 
-from stash_sense.analyzers.base import Analyzer, AnalyzerRun, AnalyzerServices
+from stash_sense.analyzers.base import Analyzer, AnalyzerRun
 from stash_sense.analyzers.writes import audited
 from stash_sense.config import Config
 from stash_sense.events.mutations import new_mutation_id
@@ -138,19 +138,6 @@ class DuplicateSceneFiles(Analyzer):
     logic_version = 1
     kinds = (DuplicateSceneFileKind,)
     default_schedule = "interval:168h"
-
-    def __init__(self, stash: StashClient, config: Config, audit: AuditLog | None = None) -> None:
-        super().__init__(stash, config)
-        self._audit = audit
-
-    @classmethod
-    def create(cls, services: AnalyzerServices) -> Self:
-        """Build with the audit log, which the deletes write to."""
-        return cls(services.stash, services.config, services.audit)
-
-    def review_kinds(self) -> list[ReviewKind[Any]]:
-        """Return the delete kind, auditing its writes."""
-        return [DuplicateSceneFileKind(self.stash, self.config, self._audit)]
 
     async def run(self, run: AnalyzerRun) -> None:
         """Scan multi-file scenes (cheap, so always in full) and propose a keeper for each."""

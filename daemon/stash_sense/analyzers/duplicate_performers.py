@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any, Self
+from typing import Any
 
-from stash_sense.analyzers.base import Analyzer, AnalyzerRun, AnalyzerServices
+from stash_sense.analyzers.base import Analyzer, AnalyzerRun
 from stash_sense.analyzers.writes import audited
 from stash_sense.config import Config
 from stash_sense.events.mutations import new_mutation_id
@@ -145,19 +145,6 @@ class DuplicatePerformers(Analyzer):
     logic_version = 1
     kinds = (DuplicatePerformerKind,)
     default_schedule = "interval:168h"
-
-    def __init__(self, stash: StashClient, config: Config, audit: AuditLog | None = None) -> None:
-        super().__init__(stash, config)
-        self._audit = audit
-
-    @classmethod
-    def create(cls, services: AnalyzerServices) -> Self:
-        """Build with the audit log, which the merge writes to."""
-        return cls(services.stash, services.config, services.audit)
-
-    def review_kinds(self) -> list[ReviewKind[Any]]:
-        """Return the merge kind, auditing its writes."""
-        return [DuplicatePerformerKind(self.stash, self.config, self._audit)]
 
     async def run(self, run: AnalyzerRun) -> None:
         """Scan linked performers (cheap, so always in full) and propose each group."""

@@ -579,9 +579,8 @@ class DuplicateScenes(Analyzer):
         audit: AuditLog | None = None,
         min_confidence: float = MIN_CONFIDENCE,
     ) -> None:
-        super().__init__(stash, config)
+        super().__init__(stash, config, audit)
         self._faces = faces
-        self._audit = audit
         self.min_confidence = min_confidence
 
     @classmethod
@@ -593,10 +592,6 @@ class DuplicateScenes(Analyzer):
             return await load_face_signatures(db, scene_ids)
 
         return cls(services.stash, services.config, faces=faces, audit=services.audit)
-
-    def review_kinds(self) -> list[ReviewKind[Any]]:
-        """Return the merge kind, auditing its writes."""
-        return [DuplicateScenesKind(self.stash, self.config, self._audit)]
 
     async def run(self, run: AnalyzerRun) -> None:
         """Load every scene, re-score the pairs that may have changed, retire stale ones."""

@@ -6,9 +6,10 @@ import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Self
+from typing import Any
 
-from stash_sense.analyzers.base import Analyzer, AnalyzerRun, AnalyzerServices
+from stash_sense.analyzers.base import Analyzer, AnalyzerRun
+from stash_sense.analyzers.writes import audited
 from stash_sense.config import Config
 from stash_sense.events.mutations import new_mutation_id
 from stash_sense.events.reconcile import shift_timestamp
@@ -21,7 +22,6 @@ from stash_sense.review import (
     ReviewState,
 )
 from stash_sense.stash import StashClient
-from stash_sense.stash.errors import StashError
 from stash_sense.stash.models import Fingerprint, StashBox
 from stash_sense.stashbox import (
     MAX_FINGERPRINT_GROUPS,
@@ -238,24 +238,16 @@ class SceneFingerprintMatchKind(ReviewKind[FingerprintMatchPayload]):
         ]
         stash_ids.append({"endpoint": payload.endpoint, "stash_id": payload.stashbox_scene_id})
         mutation = new_mutation_id()
-        entry_id = None
-        if self._audit is not None:
-            entry_id = await self._audit.begin(
-                item.scene_id,
-                "link_stash_id",
-                reason=f"review:{item.id}",
-                mutation_id=mutation,
-                before_ids=[str(p["id"]) for p in scene.get("performers") or ()],
-            )
         update = {"id": str(item.scene_id), "stash_ids": stash_ids, "clientMutationId": mutation}
-        try:
-            await self._stash.execute("SceneSetStashIds", {"input": update})
-        except StashError as err:
-            if entry_id is not None and self._audit is not None:
-                await self._audit.finish(entry_id, error=str(err))
-            raise
-        if entry_id is not None and self._audit is not None:
-            await self._audit.finish(entry_id)
+        entry_id = await audited(
+            self._audit,
+            lambda: self._stash.execute("SceneSetStashIds", {"input": update}),
+            scene_id=item.scene_id,
+            action="link_stash_id",
+            reason=f"review:{item.id}",
+            mutation_id=mutation,
+            before_ids=[str(p["id"]) for p in scene.get("performers") or ()],
+        )
         _LOGGER.info(
             "Scene %d: linked to %s on %s",
             item.scene_id,
@@ -279,32 +271,13 @@ class SceneFingerprintMatch(Analyzer):
     kinds = (SceneFingerprintMatchKind,)
     default_schedule = "interval:24h"
 
-    def __init__(self, stash: StashClient, config: Config, audit: AuditLog | None = None) -> None:
-        super().__init__(stash, config)
-        self._audit = audit
-
-    @classmethod
-    def create(cls, services: AnalyzerServices) -> Self:
-        """Build with the audit log, which accepts record their writes in."""
-        return cls(services.stash, services.config, services.audit)
-
-    def review_kinds(self) -> list[ReviewKind[Any]]:
-        """Return the link kind, wired to Stash and the audit log."""
-        return [SceneFingerprintMatchKind(self.stash, self.config, self._audit)]
-
     async def run(self, run: AnalyzerRun) -> None:
         """Match every enabled endpoint's unlinked scenes (changed ones since the watermark)."""
         config = run.config
         rules = MatchRules.from_config(config)
         boxes = await run.stash.stash_boxes()
         marks = _load_marks(run.watermark)
-        async with StashBoxPool(
-            boxes,
-            disabled_endpoints=config.stashbox.disabled_endpoints,
-            requests_per_minute=config.stashbox.requests_per_minute,
-            timeout_seconds=config.stashbox.timeout_seconds,
-            max_retries=config.stashbox.max_retries,
-        ) as pool:
+        async with StashBoxPool.configured(boxes, config.stashbox) as pool:
             done = 0
             for box in boxes:
                 client = pool.for_endpoint(box.endpoint)

@@ -35,13 +35,7 @@ class LinkCreator:
         if not missing:
             return out
         # A pool per call: creations are rare, and Stash's list of boxes may have changed.
-        async with await StashBoxPool.from_stash(
-            self._stash,
-            disabled_endpoints=self._config.disabled_endpoints,
-            requests_per_minute=self._config.requests_per_minute,
-            timeout_seconds=self._config.timeout_seconds,
-            max_retries=self._config.max_retries,
-        ) as pool:
+        async with StashBoxPool.configured(await self._stash.stash_boxes(), self._config) as pool:
             client = pool.for_endpoint(endpoint)
             if client is None:
                 raise ActionRefused(f"stash-box {endpoint} is not configured (or disabled)")

@@ -332,8 +332,8 @@ class UpstreamChangesKind(ReviewKind[UpstreamChangesPayload]):
         self,
         stash: StashClient,
         config: Config,
-        db: Database | None = None,
         audit: AuditLog | None = None,
+        db: Database | None = None,
     ) -> None:
         self._stash = stash
         self._db = db
@@ -557,21 +557,20 @@ class UpstreamChanges(Analyzer):
         self,
         stash: StashClient,
         config: Config,
-        db: Database | None = None,
         audit: AuditLog | None = None,
+        db: Database | None = None,
     ) -> None:
-        super().__init__(stash, config)
+        super().__init__(stash, config, audit)
         self._db = db
-        self._audit = audit
 
     @classmethod
     def create(cls, services: AnalyzerServices) -> Self:
-        """Build with the database (snapshots, write log) and the audit log."""
-        return cls(services.stash, services.config, services.db, services.audit)
+        """Build with the audit log and the database (snapshots, write log)."""
+        return cls(services.stash, services.config, services.audit, services.db)
 
     def review_kinds(self) -> list[ReviewKind[Any]]:
-        """Return the change kind, wired to Stash, the database and the audit log."""
-        return [self.kind_type(self.stash, self.config, self._db, self._audit)]
+        """Return the change kind, wired to Stash, the audit log and the database."""
+        return [self.kind_type(self.stash, self.config, self.audit, self._db)]
 
     def enabled_fields(self, config: Config) -> list[str]:
         """Return the fields compared: all but `[analyzers] upstream_ignored_fields`."""
@@ -593,13 +592,7 @@ class UpstreamChanges(Analyzer):
         tally = _Tally(set(), set())
         handled: set[str] = set()
         links = LinkIndex(run.stash)
-        async with StashBoxPool(
-            boxes,
-            disabled_endpoints=config.stashbox.disabled_endpoints,
-            requests_per_minute=config.stashbox.requests_per_minute,
-            timeout_seconds=config.stashbox.timeout_seconds,
-            max_retries=config.stashbox.max_retries,
-        ) as pool:
+        async with StashBoxPool.configured(boxes, config.stashbox) as pool:
             for box in boxes:
                 client = pool.for_endpoint(box.endpoint)
                 if client is None:

@@ -450,7 +450,7 @@ STUDIO_FIELDS: dict[str, FieldSpec] = _specs(
     ("parent", "Parent studio", "link"),
 )
 STUDIO_LINKS: dict[str, LinkField] = {
-    "parent": LinkField("parent_id", "parent_studio", many=False, entity="studio"),
+    "parent": LinkField("parent_id", "parent_studio", many=False, entity="studio", not_self=True),
 }
 
 TAG_FIELDS: dict[str, FieldSpec] = _specs(
@@ -460,24 +460,23 @@ TAG_FIELDS: dict[str, FieldSpec] = _specs(
 )
 
 
-def upstream_studio(data: Mapping[str, Any]) -> dict[str, Any]:
-    """Normalise a stash-box `Studio` (UpstreamStudio fields) to the comparable names."""
+def _studio_names(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Read the fields a studio spells the same on both sides."""
     return {
         "name": _text(data.get("name")),
         "aliases": _strings(data.get("aliases")),
         "urls": _strings(data.get("urls")),
-        "parent": upstream_ref(data.get("parent")),
     }
+
+
+def upstream_studio(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Normalise a stash-box `Studio` (UpstreamStudio fields) to the comparable names."""
+    return {**_studio_names(data), "parent": upstream_ref(data.get("parent"))}
 
 
 def local_studio(data: Mapping[str, Any], endpoint: str = "") -> dict[str, Any]:
     """Normalise a Stash `Studio` (UpstreamLocalStudio fields) to the comparable names."""
-    return {
-        "name": _text(data.get("name")),
-        "aliases": _strings(data.get("aliases")),
-        "urls": _strings(data.get("urls")),
-        "parent": local_ref(data.get("parent_studio"), endpoint),
-    }
+    return {**_studio_names(data), "parent": local_ref(data.get("parent_studio"), endpoint)}
 
 
 def upstream_tag(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -490,12 +489,8 @@ def upstream_tag(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def local_tag(data: Mapping[str, Any], endpoint: str = "") -> dict[str, Any]:
-    """Normalise a Stash `Tag` (UpstreamLocalTag fields) to the comparable names."""
-    return {
-        "name": _text(data.get("name")),
-        "description": _text(data.get("description")),
-        "aliases": _strings(data.get("aliases")),
-    }
+    """Normalise a Stash `Tag` (UpstreamLocalTag fields): a tag reads the same on both sides."""
+    return upstream_tag(data)
 
 
 def _named_update(
@@ -559,15 +554,22 @@ SCENE_LINKS: dict[str, LinkField] = {
 }
 
 
-def upstream_scene(data: Mapping[str, Any]) -> dict[str, Any]:
-    """Normalise a stash-box `Scene` (UpstreamScene fields); `release_date` reads as `date`."""
+def _scene_text(data: Mapping[str, Any], date: Any) -> dict[str, Any]:
+    """Read a scene's simple fields, spelt the same on both sides but for the date."""
     return {
         "title": _text(data.get("title")),
-        "date": normalize_date(data.get("release_date")),
+        "date": normalize_date(date),
         "details": _text(data.get("details")),
         "urls": _strings(data.get("urls")),
         "code": _text(data.get("code")),
         "director": _text(data.get("director")),
+    }
+
+
+def upstream_scene(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Normalise a stash-box `Scene` (UpstreamScene fields); `release_date` reads as `date`."""
+    return {
+        **_scene_text(data, data.get("release_date")),
         "studio": upstream_ref(data.get("studio")),
         "performers": upstream_appearances(data.get("performers")),
         "tags": upstream_refs(data.get("tags")),
@@ -577,12 +579,7 @@ def upstream_scene(data: Mapping[str, Any]) -> dict[str, Any]:
 def local_scene(data: Mapping[str, Any], endpoint: str = "") -> dict[str, Any]:
     """Normalise a Stash `Scene` (UpstreamLocalScene fields); links as refs on `endpoint`."""
     return {
-        "title": _text(data.get("title")),
-        "date": normalize_date(data.get("date")),
-        "details": _text(data.get("details")),
-        "urls": _strings(data.get("urls")),
-        "code": _text(data.get("code")),
-        "director": _text(data.get("director")),
+        **_scene_text(data, data.get("date")),
         "studio": local_ref(data.get("studio"), endpoint),
         "performers": local_refs(data.get("performers"), endpoint),
         "tags": local_refs(data.get("tags"), endpoint),

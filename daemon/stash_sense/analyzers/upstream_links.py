@@ -38,6 +38,7 @@ class LinkField:
     current_key: str  # where the raw Stash entity holds it: "studio", "performers", ...
     many: bool
     entity: str  # the linked entity type: "studio", "performer", "tag"
+    not_self: bool = False  # the entity may not link to itself (a studio's parent)
 
 
 def _name(value: Any) -> str | None:
@@ -167,10 +168,8 @@ def link_write(
         if sorted(ids) == sorted(have):
             return {}, unmatched
         return {field.input_key: ids}, unmatched
-    own = str(current.get("id")) if field.current_key == "parent_studio" else None
     target = new[0] if new else None
-    if target is not None and target == own:
-        # A studio cannot be its own parent.
+    if field.not_self and target is not None and target == str(current.get("id")):
         return {}, unmatched
     if target is None and (unmatched or not remove):
         return {}, unmatched

@@ -14,6 +14,7 @@ from ..stash.models import StashBox
 from .client import DEFAULT_REQUESTS_PER_MINUTE, StashBoxClient
 
 if TYPE_CHECKING:
+    from ..config.model import StashBoxConfig
     from ..stash.client import StashClient
 
 log = logging.getLogger(__name__)
@@ -111,6 +112,17 @@ class StashBoxPool:
         if own is None:
             return cap if cap is not None else DEFAULT_REQUESTS_PER_MINUTE
         return min(own, cap) if cap is not None else own
+
+    @classmethod
+    def configured(cls, boxes: Iterable[StashBox], settings: StashBoxConfig) -> StashBoxPool:
+        """Build a pool with the `[stashbox]` settings: disabled endpoints, rate cap, retries."""
+        return cls(
+            boxes,
+            disabled_endpoints=settings.disabled_endpoints,
+            requests_per_minute=settings.requests_per_minute,
+            timeout_seconds=settings.timeout_seconds,
+            max_retries=settings.max_retries,
+        )
 
     @classmethod
     async def from_stash(

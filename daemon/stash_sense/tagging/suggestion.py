@@ -56,13 +56,7 @@ class PerformerCreator:
             # Built lazily: Stash may be down at start-up, and endpoints change.
             if self._pool is not None:
                 await self._pool.close()
-            self._pool = await StashBoxPool.from_stash(
-                self._stash,
-                disabled_endpoints=self._config.disabled_endpoints,
-                requests_per_minute=self._config.requests_per_minute,
-                timeout_seconds=self._config.timeout_seconds,
-                max_retries=self._config.max_retries,
-            )
+            self._pool = StashBoxPool.configured(await self._stash.stash_boxes(), self._config)
         return self._pool.get(endpoint)
 
     async def close(self) -> None:
