@@ -27,7 +27,7 @@ from .schema_check import (
     schema_from_introspection,
 )
 from .transport import (
-    StashHTTPTransport,
+    LazyTransport,
     error_messages,
     silence_gql_payload_logs,
     to_stash_error,
@@ -85,9 +85,7 @@ class StashConnection:
         self._backoff_max = backoff_max_seconds
         self._heartbeat = heartbeat_seconds
         self._limiter = RateLimiter(config.requests_per_second)
-        self._borrowed = session
-        self._http: aiohttp.ClientSession | None = session
-        self._transport: StashHTTPTransport | None = None
+        self._http = LazyTransport(self.graphql_url, headers=self._headers, session=session)
         # Operations the last schema check found invalid: refused without a request.
         self._incompatible: dict[str, tuple[str, ...]] = {}
         # Parse every document now so a broken file fails at construction.
@@ -96,27 +94,11 @@ class StashConnection:
 
     async def connect(self) -> None:
         """Open the HTTP session (sends nothing); calling it again does nothing."""
-        await self._ready()
-
-    async def _ready(self) -> StashHTTPTransport:
-        if self._transport is None:
-            if self._http is None:
-                self._http = aiohttp.ClientSession()
-            transport = StashHTTPTransport(
-                self.graphql_url, headers=self._headers, session=self._http
-            )
-            await transport.connect()
-            self._transport = transport
-        return self._transport
+        await self._http.get()
 
     async def close(self) -> None:
         """Close the HTTP session unless the caller lent it."""
-        if self._transport is not None:
-            await self._transport.close()
-            self._transport = None
-        if self._http is not None and self._borrowed is None:
-            await self._http.close()
-            self._http = None
+        await self._http.close()
 
     async def __aenter__(self) -> Self:
         await self.connect()
@@ -178,7 +160,7 @@ class StashConnection:
             connect_timeout=self._timeout,
             ack_timeout=self._timeout,
             close_timeout=self._timeout,
-            session=self._http,
+            session=self._http.session,
         )
         await self._limiter.acquire()
         try:
@@ -216,7 +198,7 @@ class StashConnection:
     async def _send(
         self, name: str, document: DocumentNode, variables: Mapping[str, Any] | None
     ) -> dict[str, Any]:
-        transport = await self._ready()
+        transport = await self._http.get()
         request = self._request(name, document, variables)
         loop = asyncio.get_running_loop()
         attempt = 0

@@ -118,6 +118,38 @@ class StashHTTPTransport(AIOHTTPTransport):
         return await super()._prepare_result(response)
 
 
+class LazyTransport:
+    """A `StashHTTPTransport` opened on first use, over a lent or an own aiohttp session."""
+
+    def __init__(
+        self, url: str, *, headers: Mapping[str, str], session: aiohttp.ClientSession | None
+    ) -> None:
+        self._url = url
+        self._headers = dict(headers)
+        self._borrowed = session
+        self.session: aiohttp.ClientSession | None = session
+        self._transport: StashHTTPTransport | None = None
+
+    async def get(self) -> StashHTTPTransport:
+        """Return the transport, opening the session (ours, unless one was lent) first."""
+        if self._transport is None:
+            if self.session is None:
+                self.session = aiohttp.ClientSession()
+            transport = StashHTTPTransport(self._url, headers=self._headers, session=self.session)
+            await transport.connect()
+            self._transport = transport
+        return self._transport
+
+    async def close(self) -> None:
+        """Close the transport, and the session unless it was lent."""
+        if self._transport is not None:
+            await self._transport.close()
+            self._transport = None
+        if self.session is not None and self._borrowed is None:
+            await self.session.close()
+        self.session = self._borrowed
+
+
 def _status_in_chain(exc: BaseException) -> int | None:
     seen: BaseException | None = exc
     while seen is not None:

@@ -20,7 +20,7 @@ from ..stash.models import Fingerprint
 from ..stash.operations import Operation, load_package
 from ..stash.ratelimit import RateLimiter
 from ..stash.transport import (
-    StashHTTPTransport,
+    LazyTransport,
     error_messages,
     scrub,
     silence_gql_payload_logs,
@@ -92,9 +92,7 @@ class StashBoxClient:
         self._max_retries = max_retries
         self._backoff_base = backoff_base_seconds
         self._backoff_max = backoff_max_seconds
-        self._borrowed = session
-        self._http: aiohttp.ClientSession | None = session
-        self._transport: StashHTTPTransport | None = None
+        self._http = LazyTransport(self.endpoint, headers=self._headers, session=session)
         # Parse every document now so a broken file fails at construction.
         all_operations()
         silence_gql_payload_logs()
@@ -104,25 +102,11 @@ class StashBoxClient:
 
     async def connect(self) -> None:
         """Open the HTTP session (sends nothing); calling it again does nothing."""
-        await self._ready()
-
-    async def _ready(self) -> StashHTTPTransport:
-        if self._transport is None:
-            if self._http is None:
-                self._http = aiohttp.ClientSession()
-            transport = StashHTTPTransport(self.endpoint, headers=self._headers, session=self._http)
-            await transport.connect()
-            self._transport = transport
-        return self._transport
+        await self._http.get()
 
     async def close(self) -> None:
         """Close the HTTP session unless the caller lent it."""
-        if self._transport is not None:
-            await self._transport.close()
-            self._transport = None
-        if self._http is not None and self._borrowed is None:
-            await self._http.close()
-        self._http = self._borrowed
+        await self._http.close()
 
     async def __aenter__(self) -> Self:
         await self.connect()
@@ -208,7 +192,7 @@ class StashBoxClient:
     ) -> dict[str, Any]:
         """Run a query by name and return its `data`; retry transient failures only."""
         op = operation(operation_name)
-        transport = await self._ready()
+        transport = await self._http.get()
         request = GraphQLRequest(
             op.document,
             variable_values=dict(variables) if variables is not None else None,
