@@ -27,11 +27,20 @@ class LinkCreator:
         self._locks: dict[tuple[str, str, str], asyncio.Lock] = {}
 
     async def ensure_all(
-        self, entity: str, endpoint: str, refs: Sequence[Mapping[str, Any]]
-    ) -> list[dict[str, Any]]:
-        """Return the refs with `local_id` set, creating what is missing; one pool per call."""
-        out = [dict(ref) for ref in refs]
-        missing = [ref for ref in out if not ref.get("local_id")]
+        self, endpoint: str, fields: Mapping[str, tuple[str, Sequence[Mapping[str, Any]]]]
+    ) -> dict[str, list[dict[str, Any]]]:
+        """Return each field's refs with `local_id` set, creating what is missing.
+
+        `fields` maps a field name to (linked entity type, refs). One stash-box pool
+        serves the whole call, and only when something is missing.
+        """
+        out = {name: [dict(ref) for ref in refs] for name, (_, refs) in fields.items()}
+        missing = [
+            (fields[name][0], ref)
+            for name, refs in out.items()
+            for ref in refs
+            if not ref.get("local_id")
+        ]
         if not missing:
             return out
         # A pool per call: creations are rare, and Stash's list of boxes may have changed.
@@ -39,7 +48,7 @@ class LinkCreator:
             client = pool.for_endpoint(endpoint)
             if client is None:
                 raise ActionRefused(f"stash-box {endpoint} is not configured (or disabled)")
-            for ref in missing:
+            for entity, ref in missing:
                 ref["local_id"], created = await self._ensure(client, entity, endpoint, ref)
                 ref["matched_by"] = "created" if created else "stash_id"
         return out

@@ -392,17 +392,18 @@ class UpstreamChangesKind(ReviewKind[UpstreamChangesPayload]):
         wanted = spec.update_input(current, upstream, plain)
         # Only what differs is sent: a second accept (after a crash) writes nothing.
         update = {k: v for k, v in wanted.items() if not _same(current.get(k), v)}
+        chosen = {name: spec.links[name] for name in fields if name in spec.links}
+        added = {name: offered[name].added for name in chosen}
+        if create:
+            wanted_links = {name: (link.entity, added[name]) for name, link in chosen.items()}
+            added = await self._creator.ensure_all(payload.endpoint, wanted_links)
         unmatched: list[dict[str, Any]] = []
-        for name in fields:
-            link = spec.links.get(name)
-            if link is not None:
-                change = offered[name]
-                added = change.added
-                if create:
-                    added = await self._creator.ensure_all(link.entity, payload.endpoint, added)
-                written, missing = link_write(link, current, added, change.removed, remove=remove)
-                update.update(written)
-                unmatched += [{"field": name, **ref} for ref in missing]
+        for name, link in chosen.items():
+            written, missing = link_write(
+                link, current, added[name], offered[name].removed, remove=remove
+            )
+            update.update(written)
+            unmatched += [{"field": name, **ref} for ref in missing]
         result: dict[str, Any] = {"applied": fields, "written": sorted(update)}
         if unmatched:
             # Upstream links to entities this library does not have: shown, not created.
