@@ -22,6 +22,7 @@ from stash_sense.api import audit as audit_routes
 from stash_sense.api import auth, events, health, jobs, review, scenes
 from stash_sense.api.cors import cors_middleware
 from stash_sense.api.errors import error_middleware
+from stash_sense.changes import ChangeHub
 from stash_sense.config import Config
 from stash_sense.events.feedback import FeedbackLog
 from stash_sense.events.file_check import FileCheck
@@ -35,6 +36,7 @@ from stash_sense.identify.store import IdentificationStore
 from stash_sense.keys import (
     ANALYZERS,
     AUDIT,
+    CHANGES,
     CONFIG,
     DATABASE,
     EVENT_INTAKE,
@@ -86,6 +88,8 @@ def build_app(config: Config, token: str) -> web.Application:
     app[CONFIG] = config
     app[STARTED_AT] = time.time()
     app[JOB_REGISTRY] = JobRegistry()
+    app[CHANGES] = ChangeHub()
+    app.on_shutdown.append(_close_changes)
     # Order matters: contexts start in this order and stop in reverse, so workers
     # stop before the Stash client closes and the database closes last.
     app.cleanup_ctx.extend(
@@ -107,6 +111,11 @@ def build_app(config: Config, token: str) -> web.Application:
     return app
 
 
+async def _close_changes(app: web.Application) -> None:
+    """End live subscriptions first, so open WebSockets never hold up shutdown."""
+    app[CHANGES].close()
+
+
 def data_dir(config: Config) -> Path:
     """Return the absolute data dir."""
     return Path(config.paths.data_dir).expanduser().resolve()
@@ -124,7 +133,7 @@ async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def _review_ctx(app: web.Application) -> AsyncIterator[None]:
     """Create the review queue and unlock items a dead process left accepting."""
-    review_queue = ReviewQueue(app[DATABASE])
+    review_queue = ReviewQueue(app[DATABASE], changes=app[CHANGES])
     await review_queue.start()
     app[REVIEW] = review_queue
     yield
@@ -134,7 +143,7 @@ async def _review_ctx(app: web.Application) -> AsyncIterator[None]:
 async def _queue_ctx(app: web.Application) -> AsyncIterator[None]:
     """Create the job queue and recover jobs a dead process left running."""
     config = app[CONFIG]
-    store = JobStore(app[DATABASE])
+    store = JobStore(app[DATABASE], app[CHANGES])
     registry = app[JOB_REGISTRY]
     registry.register(JobPruner(store, config.queue).job_type())
     # Recovery runs here, before the API binds, so no client sees a stale "running" job.
@@ -180,7 +189,10 @@ async def _faces_ctx(app: web.Application) -> AsyncIterator[None]:
     )
     app[FACES] = faces
     app[IDENTIFICATIONS] = IdentificationStore(
-        app[DATABASE], folder / "crops", max_crop_bytes=config.faces.crops_max_mb * 1_048_576
+        app[DATABASE],
+        folder / "crops",
+        max_crop_bytes=config.faces.crops_max_mb * 1_048_576,
+        changes=app[CHANGES],
     )
 
     async def preload() -> None:
