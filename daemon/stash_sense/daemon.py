@@ -41,6 +41,7 @@ from stash_sense.keys import (
     FACES,
     IDENTIFICATIONS,
     IDENTIFIER,
+    INTERRUPTED_WRITES,
     JOB_QUEUE,
     JOB_REGISTRY,
     RECONCILER,
@@ -58,8 +59,6 @@ from stash_sense.stash.client import StashClient
 from stash_sense.stash.monitor import StashMonitor, StashStatus
 from stash_sense.store import Database
 from stash_sense.store.watermarks import Watermarks
-from stash_sense.tagging.applier import Applier
-from stash_sense.tagging.audit import AuditLog
 from stash_sense.tagging.engine import TaggingEngine
 from stash_sense.tagging.resolver import PerformerResolver, domain_of
 from stash_sense.tagging.suggestion import (
@@ -67,6 +66,7 @@ from stash_sense.tagging.suggestion import (
     PerformerSuggestionKind,
     SuggestionActions,
 )
+from stash_sense.writes import AuditLog, InterruptedWrites, StashWriter
 
 _LOGGER = logging.getLogger(__name__)
 DB_FILE = "stash_sense.db"
@@ -244,15 +244,18 @@ async def _tagging_ctx(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG]
     stash = app[STASH]
     audit = AuditLog(app[DATABASE])
-    unknown = await audit.recover()
+    interrupted = InterruptedWrites(stash, audit)
+    app[JOB_REGISTRY].register(interrupted.job_type())
+    app[INTERRUPTED_WRITES] = interrupted
+    unknown = await interrupted.enqueue_if_needed(app[JOB_QUEUE])
     if unknown:
-        _LOGGER.warning("%d writes to Stash were interrupted; their outcome is unknown", unknown)
+        _LOGGER.info("%d interrupted writes to Stash will be checked once it is reachable", unknown)
     resolver = PerformerResolver(
         stash,
         ttl=config.tagging.performer_cache_seconds,
         overrides=config.stashbox.endpoint_domains,
     )
-    applier = Applier(stash, audit)
+    applier = StashWriter(stash, audit)
     engine = TaggingEngine(
         config.tagging,
         stash,
@@ -262,7 +265,7 @@ async def _tagging_ctx(app: web.Application) -> AsyncIterator[None]:
         review=app[REVIEW],
         disabled_domains=[domain_of(e) for e in config.stashbox.disabled_endpoints],
     )
-    creator = PerformerCreator(stash, resolver, config.stashbox)
+    creator = PerformerCreator(stash, applier, resolver, config.stashbox)
     app[REVIEW].register(
         PerformerSuggestionKind(
             SuggestionActions(applier, creator, dry_run=config.tagging.mode == "dry-run")
@@ -286,6 +289,8 @@ async def _analyzers_ctx(app: web.Application) -> AsyncIterator[None]:
     services = AnalyzerServices(app[STASH], config, app[DATABASE], app[REVIEW], app[AUDIT])
     service = build_service(services, analyzer_registry.analyzer_classes())
     app[JOB_REGISTRY].register(service.runner.job_type())
+    for analyzer in service.registry:
+        app[INTERRUPTED_WRITES].checks.update(analyzer.write_checks())
 
     async def fire(name: str) -> None:
         await service.runner.enqueue(queue, name)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import aiohttp
 
-from stash_sense.events.mutations import new_mutation_id
+from stash_sense.writes.ids import new_mutation_id
 from stash_sense.keys import DATABASE, STASH
 from stash_sense.queue import JobState
 from tests.daemons import DaemonFactory, stop

@@ -15,7 +15,7 @@ from stash_sense.queue import JobStore
 from stash_sense.review import ReviewQueue
 from stash_sense.stash.client import StashClient
 from stash_sense.store import Database
-from stash_sense.tagging.audit import AuditLog
+from stash_sense.writes import AuditLog
 
 _BAR = 30
 

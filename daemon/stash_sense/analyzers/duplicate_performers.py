@@ -8,9 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from stash_sense.analyzers.base import Analyzer, AnalyzerRun
-from stash_sense.analyzers.writes import audited
 from stash_sense.config import Config
-from stash_sense.events.mutations import new_mutation_id
 from stash_sense.review import (
     ActionRefused,
     InvalidOptions,
@@ -21,8 +19,8 @@ from stash_sense.review import (
 )
 from stash_sense.review.kinds import members_fingerprint
 from stash_sense.stash import StashClient
-from stash_sense.tagging.audit import AuditLog
 from stash_sense.tagging.resolver import domain_of
+from stash_sense.writes import AuditLog, Mutation, StashWriter, new_mutation_id
 
 _LOGGER = logging.getLogger(__name__)
 KIND = "duplicate_performer"
@@ -72,7 +70,7 @@ class DuplicatePerformerKind(ReviewKind[DuplicatePerformerPayload]):
     def __init__(self, stash: StashClient, config: Config, audit: AuditLog | None = None) -> None:
         self._stash = stash
         self._config = config
-        self._audit = audit
+        self._writer = StashWriter(stash, audit)
 
     def fingerprint(self, payload: dict[str, Any]) -> str:
         """Compare groups by their members, not by their changing content counts."""
@@ -96,9 +94,8 @@ class DuplicatePerformerKind(ReviewKind[DuplicatePerformerPayload]):
             return {"keeper_id": keeper, "merged_ids": [], "already_merged": True}
         values = _merged_values(current[keeper], [current[i] for i in sources])
         merge = {"source": sources, "destination": keeper, "values": values}
-        entry = await audited(
-            self._audit,
-            lambda: self._stash.execute("PerformerMerge", {"input": merge}),
+        entry = await self._writer.send(
+            Mutation("PerformerMerge", {"input": merge}),
             # Merges concern no scene; 0 keeps them apart from scene writes.
             scene_id=0,
             action=ACTION,

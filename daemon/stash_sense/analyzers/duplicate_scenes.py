@@ -31,9 +31,7 @@ from stash_sense.analyzers.scoring import (
     metadata_score,
     parse_date,
 )
-from stash_sense.analyzers.writes import audited
 from stash_sense.config import Config
-from stash_sense.events.mutations import new_mutation_id
 from stash_sense.review import (
     ActionRefused,
     InvalidOptions,
@@ -48,7 +46,7 @@ from stash_sense.stash import StashClient
 from stash_sense.stash.models import Scene
 from stash_sense.stashbox.pool import domain_keys, normalize_endpoint
 from stash_sense.store import Database
-from stash_sense.tagging.audit import AuditLog
+from stash_sense.writes import AuditLog, Mutation, StashWriter, new_mutation_id
 
 _LOGGER = logging.getLogger(__name__)
 KIND = "duplicate_scenes"
@@ -454,7 +452,7 @@ class DuplicateScenesKind(ReviewKind[DuplicateScenesPayload]):
     def __init__(self, stash: StashClient, config: Config, audit: AuditLog | None = None) -> None:
         self._stash = stash
         self._config = config
-        self._audit = audit
+        self._writer = StashWriter(stash, audit)
 
     def check(self, payload: DuplicateScenesPayload) -> None:
         """Pairs are ordered and confidences within 0-100."""
@@ -493,24 +491,15 @@ class DuplicateScenesKind(ReviewKind[DuplicateScenesPayload]):
         assert kept_scene is not None and source_scene is not None
         mutation = new_mutation_id()
         values = _merged_links(keep, kept_scene, source_scene, mutation)
-
-        async def write() -> None:
-            await self._stash.execute(
-                "SceneMerge",
-                {
-                    "input": {
-                        "source": [str(source)],
-                        "destination": str(keep),
-                        "values": values,
-                        "play_history": True,
-                        "o_history": True,
-                    }
-                },
-            )
-
-        entry = await audited(
-            self._audit,
-            write,
+        merge = {
+            "source": [str(source)],
+            "destination": str(keep),
+            "values": values,
+            "play_history": True,
+            "o_history": True,
+        }
+        entry = await self._writer.send(
+            Mutation("SceneMerge", {"input": merge}),
             scene_id=keep,
             action=ACTION,
             reason=f"review:{item.id}: merge scene {source} into {keep}",

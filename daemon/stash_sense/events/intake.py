@@ -12,12 +12,12 @@ from typing import Any
 
 from stash_sense.events.feedback import FeedbackLog, performer_edit
 from stash_sense.events.file_check import FileCheckArgs, file_check_key
-from stash_sense.events.mutations import is_own_write
 from stash_sense.events.payload import HookEvent, parse_hook
 from stash_sense.identify import IdentifySceneArgs, identify_key
 from stash_sense.queue import JobQueue
 from stash_sense.scenes import SceneLedger
 from stash_sense.store import Database
+from stash_sense.writes.ids import is_own_write
 
 _LOGGER = logging.getLogger(__name__)
 SceneDeleted = Callable[[int], Awaitable[None]]

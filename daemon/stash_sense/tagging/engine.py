@@ -10,10 +10,9 @@ from stash_sense.faces.result import PersonResult, SceneResult
 from stash_sense.review import ReviewQueue
 from stash_sense.stash.client import StashClient
 from stash_sense.stash.models import Scene
-from stash_sense.tagging.applier import Applier
-from stash_sense.tagging.audit import AuditEntry, AuditLog
 from stash_sense.tagging.resolver import PerformerResolver
 from stash_sense.tagging.suggestion import KIND, PerformerSuggestion, payload_json
+from stash_sense.writes import AuditEntry, AuditLog, StashWriter
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -27,7 +26,7 @@ class TaggingEngine:
         stash: StashClient,
         resolver: PerformerResolver,
         *,
-        applier: Applier,
+        applier: StashWriter,
         audit: AuditLog,
         review: ReviewQueue,
         disabled_domains: Collection[str] = (),
@@ -127,7 +126,7 @@ class TaggingEngine:
         if result.faces_kept == 0:
             names.append(config.tag_no_faces)
         if names:
-            tags = [await self._stash.ensure_tag(name) for name in names]
+            tags = [await self._applier.ensure_tag(name) for name in names]
             await self._applier.add_tags(scene_id, [t.id for t in tags], reason="marker")
 
     async def on_performers_edited(
