@@ -286,7 +286,9 @@ async def _analyzers_ctx(app: web.Application) -> AsyncIterator[None]:
     """Register the analyzers, their review kinds and job; fire them on schedule."""
     config = app[CONFIG]
     queue = app[JOB_QUEUE]
-    services = AnalyzerServices(app[STASH], config, app[DATABASE], app[REVIEW], app[AUDIT])
+    services = AnalyzerServices(
+        app[STASH], config, app[DATABASE], app[REVIEW], app[AUDIT], app[IDENTIFICATIONS]
+    )
     service = build_service(services, analyzer_registry.analyzer_classes())
     app[JOB_REGISTRY].register(service.runner.job_type())
     for analyzer in service.registry:

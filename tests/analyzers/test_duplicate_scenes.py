@@ -27,6 +27,7 @@ from stash_sense.analyzers.duplicate_scenes import (
 )
 from stash_sense.config import Config
 from stash_sense.config.model import StashConfig
+from stash_sense.identify.store import IdentificationStore
 from stash_sense.review import (
     ConfirmationRequired,
     InvalidOptions,
@@ -194,8 +195,10 @@ async def harness(fake_stash: FakeStash, tmp_path: Path) -> AsyncIterator[Harnes
         base, stashbox=dataclasses.replace(base.stashbox, disabled_endpoints=["fansdb.cc"])
     )
 
+    store = IdentificationStore(db, tmp_path / "crops", max_crop_bytes=0)
+
     async def faces(ids: Any) -> Any:
-        return await load_face_signatures(db, ids)
+        return await load_face_signatures(store, ids)
 
     analyzer = DuplicateScenes(stash, config, faces=faces)
     for kind in analyzer.review_kinds():

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import aiohttp
 
-from stash_sense.writes.ids import new_mutation_id
 from stash_sense.keys import DATABASE, STASH
 from stash_sense.queue import JobState
+from stash_sense.writes.ids import new_mutation_id
 from tests.daemons import DaemonFactory, stop
 from tests.faces.kit import Kit
 from tests.fakes.stash.server import FakeStash

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
 from stash_sense.config import Config
+from stash_sense.identify.store import IdentificationStore
 from stash_sense.review import ReviewKind, ReviewQueue
 from stash_sense.stash import StashClient
 from stash_sense.store import Database
@@ -124,6 +125,8 @@ class AnalyzerServices:
     db: Database
     reviews: ReviewQueue
     audit: AuditLog
+    # Face identifications (duplicate scenes compare casts); None where none are kept.
+    identifications: IdentificationStore | None = None
 
 
 class Analyzer(ABC):

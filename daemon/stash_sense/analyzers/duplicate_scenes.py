@@ -9,7 +9,6 @@ changed since the watermark, but search them against the whole library.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
@@ -32,6 +31,7 @@ from stash_sense.analyzers.scoring import (
     parse_date,
 )
 from stash_sense.config import Config
+from stash_sense.identify.store import IdentificationStore
 from stash_sense.review import (
     ActionRefused,
     InvalidOptions,
@@ -45,7 +45,6 @@ from stash_sense.review import (
 from stash_sense.stash import StashClient
 from stash_sense.stash.models import Scene
 from stash_sense.stashbox.pool import domain_keys, normalize_endpoint
-from stash_sense.store import Database
 from stash_sense.writes import AuditLog, Mutation, StashWriter, new_mutation_id
 
 _LOGGER = logging.getLogger(__name__)
@@ -343,23 +342,11 @@ def phash_pairs(scenes: Mapping[int, SceneInfo], changed: set[int] | None) -> di
 
 
 async def load_face_signatures(
-    db: Database, scene_ids: Collection[int]
+    store: IdentificationStore, scene_ids: Collection[int]
 ) -> dict[int, FaceSignature]:
     """Return the latest identification of each scene as a face signature."""
-    ids = sorted(set(scene_ids))
-    out: dict[int, FaceSignature] = {}
-    for start in range(0, len(ids), _SQL_CHUNK):
-        chunk = ids[start : start + _SQL_CHUNK]
-        marks = ",".join("?" * len(chunk))
-        rows = await db.fetch_all(
-            "SELECT i.scene_id, i.result FROM identifications i JOIN"
-            " (SELECT scene_id, MAX(id) AS id FROM identifications"
-            f" WHERE scene_id IN ({marks}) GROUP BY scene_id) latest ON i.id = latest.id",
-            chunk,
-        )
-        for row in rows:
-            out[int(row["scene_id"])] = face_signature(json.loads(row["result"]))
-    return out
+    results = await store.latest_results(scene_ids, chunk=_SQL_CHUNK)
+    return {scene_id: face_signature(result) for scene_id, result in results.items()}
 
 
 def face_signature(result: Mapping[str, Any]) -> FaceSignature:
@@ -574,11 +561,14 @@ class DuplicateScenes(Analyzer):
 
     @classmethod
     def create(cls, services: AnalyzerServices) -> Self:
-        """Build with the store (face identifications) and the audit log (merges)."""
-        db = services.db
+        """Build with the face identifications (when given) and the audit log (merges)."""
+        store = services.identifications
+        if store is None:
+            return cls(services.stash, services.config, audit=services.audit)
 
         async def faces(scene_ids: Collection[int]) -> dict[int, FaceSignature]:
-            return await load_face_signatures(db, scene_ids)
+            assert store is not None
+            return await load_face_signatures(store, scene_ids)
 
         return cls(services.stash, services.config, faces=faces, audit=services.audit)
 

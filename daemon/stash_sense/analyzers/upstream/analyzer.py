@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import functools
-import json
 import logging
 from abc import abstractmethod
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, ClassVar, Self
 
 from stash_sense.analyzers.base import Analyzer, AnalyzerRun, AnalyzerServices
@@ -22,6 +20,7 @@ from stash_sense.analyzers.upstream.kind import (
     UpstreamTagChangesKind,
     check_interrupted,
 )
+from stash_sense.analyzers.upstream.marks import by_priority, load_marks, newer, newer_by, timestamp
 from stash_sense.analyzers.upstream.payload import FieldChange, UpstreamChangesPayload, subject
 from stash_sense.analyzers.upstream.snapshots import Snapshot, SnapshotStore
 from stash_sense.analyzers.upstream.spec import (
@@ -43,6 +42,7 @@ from stash_sense.review import (
     ReviewState,
 )
 from stash_sense.review.models import dumps
+from stash_sense.review.store import ReviewStore
 from stash_sense.stash import StashClient
 from stash_sense.stash.models import StashBox
 from stash_sense.stashbox import (
@@ -50,7 +50,6 @@ from stash_sense.stashbox import (
     StashBoxPool,
     StashBoxQueryError,
     domain_of,
-    normalize_endpoint,
 )
 from stash_sense.store import Database
 from stash_sense.writes import AuditLog
@@ -60,29 +59,6 @@ _LOGGER = logging.getLogger(__name__)
 _LOCAL_PAGE = 500
 _UPSTREAM_PAGE = 100
 _LIST_LIMIT = 100_000
-
-
-def _parse_time(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        return None
-
-
-def _timestamp(text: str | None) -> float:
-    """Return a timestamp's POSIX seconds; unparsable ones sort first."""
-    moment = _parse_time(text)
-    return moment.timestamp() if moment is not None else float("-inf")
-
-
-def _newer(a: str | None, b: str | None) -> bool:
-    """Tell whether timestamp `a` is later than `b` (unparsable counts as newer)."""
-    ta, tb = _parse_time(a), _parse_time(b)
-    if ta is None or tb is None:
-        return a is not None and a != b
-    return ta > tb
 
 
 @dataclass
@@ -140,10 +116,12 @@ class UpstreamChanges(Analyzer):
         """Diff linked entities per enabled endpoint, in priority order."""
         db = self._db if self._db is not None else run.reviews.store.db
         snapshots = SnapshotStore(db)
-        marks = _load_marks(run.watermark)
-        marks["decisions"] = await self._apply_decisions(db, snapshots, marks.get("decisions"))
+        marks = load_marks(run.watermark)
+        marks["decisions"] = await self._apply_decisions(
+            run.reviews.store, snapshots, marks.get("decisions")
+        )
         config = run.config
-        boxes = _by_priority(await run.stash.stash_boxes(), config.analyzers.endpoint_priorities)
+        boxes = by_priority(await run.stash.stash_boxes(), config.analyzers.endpoint_priorities)
         tally = _Tally(set(), set())
         handled: set[str] = set()
         links = LinkIndex(run.stash)
@@ -167,27 +145,20 @@ class UpstreamChanges(Analyzer):
         await self._retire(run, tally)
         await run.set_watermark(dumps(marks))
 
-    async def _apply_decisions(self, db: Database, snapshots: SnapshotStore, after: Any) -> float:
+    async def _apply_decisions(
+        self, reviews: ReviewStore, snapshots: SnapshotStore, after: Any
+    ) -> float:
         """Advance snapshots to what users saw in items decided since the last run."""
         since = float(after) if isinstance(after, int | float) else 0.0
-        rows = await db.fetch_all(
-            "SELECT payload, decided_at FROM review_items WHERE kind = ?"
-            " AND state IN ('accepted', 'rejected') AND payload IS NOT NULL AND decided_at > ?"
-            " ORDER BY decided_at",
-            (self.spec.kind, since),
-        )
         newest = since
-        for row in rows:
-            payload = json.loads(row["payload"])
+        for item in await reviews.decided_since(self.spec.kind, since):
+            payload = item.payload or {}
+            decided_at = float(item.decided_at or 0.0)
             seen = {c["field"]: c["upstream"] for c in payload.get("changes") or ()}
             await snapshots.advance(
-                self.spec.entity,
-                payload["endpoint"],
-                payload["stash_box_id"],
-                seen,
-                row["decided_at"],
+                self.spec.entity, payload["endpoint"], payload["stash_box_id"], seen, decided_at
             )
-            newest = max(newest, float(row["decided_at"]))
+            newest = max(newest, decided_at)
         return newest
 
     async def _endpoint(
@@ -211,7 +182,7 @@ class UpstreamChanges(Analyzer):
         newest_local = max(
             (str(p["updated_at"]) for p in linked.values()),
             default=None,
-            key=_timestamp,
+            key=timestamp,
         )
         fetched, newest_upstream, complete = await self._recently_updated(
             client, mark.get("upstream"), set(linked), len(linked)
@@ -226,7 +197,7 @@ class UpstreamChanges(Analyzer):
                 for sbid, performer in linked.items()
                 if sbid in fetched
                 or sbid not in known
-                or _newer_by(performer.get("updated_at"), local_since, margin)
+                or newer_by(performer.get("updated_at"), local_since, margin)
             ]
         fields = self.enabled_fields(run.config)
         for index, sbid in enumerate(todo):
@@ -319,7 +290,7 @@ class UpstreamChanges(Analyzer):
                 # A full pass fetches each linked performer; this call only set the watermark.
                 return fetched, newest, False
             for performer in performers:
-                if not _newer(performer.get("updated"), since):
+                if not newer(performer.get("updated"), since):
                     return fetched, newest, True
                 if performer["id"] in wanted:
                     fetched[performer["id"]] = performer
@@ -481,40 +452,3 @@ class UpstreamSceneChanges(UpstreamChanges):
 def _scene_id(spec: EntitySpec, local_raw: Mapping[str, Any]) -> int | None:
     """Return the scene an item is filed under (scene changes only)."""
     return int(local_raw["id"]) if spec.entity == "scene" else None
-
-
-def _newer_by(value: Any, since: Any, margin: float) -> bool:
-    """Tell whether a local timestamp is later than `since` less a safety margin."""
-    moment, start = (
-        _parse_time(str(value) if value else None),
-        _parse_time(str(since) if since else None),
-    )
-    if moment is None or start is None:
-        return True
-    return moment.timestamp() > start.timestamp() - margin
-
-
-def _load_marks(watermark: str | None) -> dict[str, Any]:
-    """Read the watermark (JSON); anything unreadable starts over."""
-    if not watermark:
-        return {}
-    try:
-        data = json.loads(watermark)
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _by_priority(boxes: Sequence[StashBox], priorities: Sequence[str]) -> list[StashBox]:
-    """Order endpoints: the configured priorities first (URL or domain), then Stash's order."""
-
-    def rank(box: StashBox) -> int:
-        for index, wanted in enumerate(priorities):
-            if "://" in wanted:
-                if normalize_endpoint(wanted) == normalize_endpoint(box.endpoint):
-                    return index
-            elif domain_of(wanted) == domain_of(box.endpoint):
-                return index
-        return len(priorities)
-
-    return sorted(boxes, key=rank)
