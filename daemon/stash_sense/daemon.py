@@ -51,16 +51,17 @@ from stash_sense.keys import (
     STASH_STATUS,
     TAGGING,
 )
-from stash_sense.queue import JobQueue, JobRegistry, JobStore
-from stash_sense.queue.maintenance import JobPruner, PruneJobsArgs
+from stash_sense.queue import Capability, JobQueue, JobRegistry, JobStore
+from stash_sense.queue.maintenance import PRUNE_JOBS, JobPruner, PruneJobsArgs
 from stash_sense.review import ReviewQueue
 from stash_sense.scenes import SceneLedger
 from stash_sense.stash.client import StashClient
 from stash_sense.stash.monitor import StashMonitor, StashStatus
+from stash_sense.stashbox import DisabledEndpoints
 from stash_sense.store import Database
 from stash_sense.store.watermarks import Watermarks
 from stash_sense.tagging.engine import TaggingEngine
-from stash_sense.tagging.resolver import PerformerResolver, domain_of
+from stash_sense.tagging.resolver import PerformerResolver
 from stash_sense.tagging.suggestion import (
     PerformerCreator,
     PerformerSuggestionKind,
@@ -70,7 +71,6 @@ from stash_sense.writes import AuditLog, InterruptedWrites, StashWriter
 
 _LOGGER = logging.getLogger(__name__)
 DB_FILE = "stash_sense.db"
-STASH_CAPABILITY = "stash"
 
 
 def build_app(config: Config, token: str) -> web.Application:
@@ -162,7 +162,7 @@ async def _stash_ctx(app: web.Application) -> AsyncIterator[None]:
         client,
         status,
         interval=config.stash.check_interval_seconds,
-        on_ready=lambda ready: queue.set_capability(STASH_CAPABILITY, ready),
+        on_ready=lambda ready: queue.set_capability(Capability.STASH, ready),
     )
     async with _background(monitor.run(), "stash-monitor"):
         yield
@@ -263,7 +263,7 @@ async def _tagging_ctx(app: web.Application) -> AsyncIterator[None]:
         applier=applier,
         audit=audit,
         review=app[REVIEW],
-        disabled_domains=[domain_of(e) for e in config.stashbox.disabled_endpoints],
+        disabled=DisabledEndpoints(config.stashbox.disabled_endpoints),
     )
     creator = PerformerCreator(stash, applier, resolver, config.stashbox)
     app[REVIEW].register(
@@ -318,12 +318,12 @@ async def _maintenance_ctx(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG]
     db = app[DATABASE]
     queue = app[JOB_QUEUE]
-    prune_type = app[JOB_REGISTRY].get("maintenance.prune_jobs")
+    prune_type = app[JOB_REGISTRY].get(PRUNE_JOBS)
 
     intake = app[EVENT_INTAKE]
 
     async def prune() -> None:
-        await queue.enqueue(prune_type, PruneJobsArgs(), idempotency_key="maintenance.prune_jobs")
+        await queue.enqueue(prune_type, PruneJobsArgs(), idempotency_key=PRUNE_JOBS)
         await intake.prune(time.time() - config.events.keep_events_days * 86_400)
 
     async with (

@@ -21,7 +21,6 @@ from stash_sense.analyzers.duplicate_scenes import (
     Candidate,
     DuplicateScenes,
     DuplicateScenesKind,
-    EndpointFilter,
     SceneInfo,
     load_face_signatures,
 )
@@ -36,6 +35,7 @@ from stash_sense.review import (
     ReviewState,
 )
 from stash_sense.stash import StashClient
+from stash_sense.stashbox import DisabledEndpoints
 from stash_sense.store import Database
 from tests.fakes.stash import FakeStash, Scene
 
@@ -352,11 +352,11 @@ async def test_accept_keeps_the_chosen_scene(harness: Harness) -> None:
 
 
 def test_endpoint_filter_matches_urls_and_domains() -> None:
-    by_domain = EndpointFilter(["fansdb.cc"])
+    by_domain = DisabledEndpoints(["fansdb.cc"])
     assert by_domain.disabled("https://fansdb.cc/graphql")
     assert by_domain.disabled("https://www.fansdb.cc/graphql/")
     assert not by_domain.disabled(STASHDB)
-    by_url = EndpointFilter(["https://stashdb.org/graphql/"])
+    by_url = DisabledEndpoints(["https://stashdb.org/graphql/"])
     assert by_url.disabled(STASHDB)
     assert not by_url.disabled("https://stashdb.org/other")
 

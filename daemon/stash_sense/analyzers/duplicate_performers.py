@@ -19,7 +19,7 @@ from stash_sense.review import (
 )
 from stash_sense.review.kinds import members_fingerprint
 from stash_sense.stash import StashClient
-from stash_sense.tagging.resolver import domain_of
+from stash_sense.stashbox import DisabledEndpoints
 from stash_sense.writes import AuditLog, Mutation, StashWriter, new_mutation_id
 
 _LOGGER = logging.getLogger(__name__)
@@ -145,7 +145,7 @@ class DuplicatePerformers(Analyzer):
 
     async def run(self, run: AnalyzerRun) -> None:
         """Scan linked performers (cheap, so always in full) and propose each group."""
-        disabled = {domain_of(e) for e in self.config.stashbox.disabled_endpoints}
+        disabled = DisabledEndpoints(self.config.stashbox.disabled_endpoints)
         groups: dict[tuple[str, str], dict[str, DuplicatePerformer]] = defaultdict(dict)
         page, seen, total = 1, 0, None
         while total is None or seen < total:
@@ -162,7 +162,7 @@ class DuplicatePerformers(Analyzer):
             for raw in performers:
                 entry = _entry(raw)
                 for ref in raw.get("stash_ids") or ():
-                    if domain_of(ref["endpoint"]) not in disabled:
+                    if not disabled.disabled(ref["endpoint"]):
                         groups[(ref["endpoint"], ref["stash_id"])][entry.id] = entry
             seen += len(performers)
             page += 1

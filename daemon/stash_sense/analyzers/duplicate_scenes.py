@@ -44,7 +44,7 @@ from stash_sense.review import (
 )
 from stash_sense.stash import StashClient
 from stash_sense.stash.models import Scene
-from stash_sense.stashbox.pool import domain_keys, normalize_endpoint
+from stash_sense.stashbox import DisabledEndpoints, normalize_endpoint
 from stash_sense.writes import AuditLog, Mutation, StashWriter, new_mutation_id
 
 _LOGGER = logging.getLogger(__name__)
@@ -224,21 +224,6 @@ class Candidate:
 Pair = tuple[int, int]
 
 
-class EndpointFilter:
-    """Tell whether a stash-box endpoint is disabled in the configuration (URL or domain)."""
-
-    def __init__(self, disabled: Iterable[str]) -> None:
-        entries = [d.strip() for d in disabled if d.strip()]
-        self._urls = {normalize_endpoint(d) for d in entries if "://" in d}
-        self._domains = {domain_keys(d)[0] for d in entries if "://" not in d}
-
-    def disabled(self, endpoint: str) -> bool:
-        """Tell whether the endpoint is turned off."""
-        if normalize_endpoint(endpoint) in self._urls:
-            return True
-        return any(d in self._domains for d in domain_keys(endpoint))
-
-
 def _bucket_pairs(
     groups: Mapping[Any, list[int]], changed: set[int] | None, what: str
 ) -> Iterable[tuple[Any, Pair]]:
@@ -264,7 +249,7 @@ def find_candidates(
     scenes: Mapping[int, SceneInfo],
     *,
     changed: set[int] | None,
-    endpoints: EndpointFilter,
+    endpoints: DisabledEndpoints,
 ) -> dict[Pair, Candidate]:
     """Collect candidate pairs (a < b) from the three sources, bounded per source."""
     found: dict[Pair, Candidate] = defaultdict(Candidate)
@@ -580,7 +565,7 @@ class DuplicateScenes(Analyzer):
             mark = _time(run.watermark)
             # ">=": an edit in the same second as the watermark must not be missed.
             changed = {s.id for s in scenes.values() if _time(s.updated_at) >= mark}
-        endpoints = EndpointFilter(run.config.stashbox.disabled_endpoints)
+        endpoints = DisabledEndpoints(run.config.stashbox.disabled_endpoints)
         candidates = find_candidates(scenes, changed=changed, endpoints=endpoints)
         run.state()["last_run"] = {
             "scenes": len(scenes),

@@ -23,6 +23,7 @@ from stash_sense.stash import StashClient
 from stash_sense.stash.models import Fingerprint, StashBox
 from stash_sense.stashbox import (
     MAX_FINGERPRINT_GROUPS,
+    DisabledEndpoints,
     StashBoxClient,
     StashBoxPool,
     StashBoxScene,
@@ -191,8 +192,7 @@ class SceneFingerprintMatchKind(ReviewKind[FingerprintMatchPayload]):
     def __init__(self, stash: StashClient, config: Config, audit: AuditLog | None = None) -> None:
         self._stash = stash
         self._writer = StashWriter(stash, audit)
-        # Only the disabled list matters here: a pool without boxes answers is_disabled.
-        self._disabled = StashBoxPool((), disabled_endpoints=config.stashbox.disabled_endpoints)
+        self._disabled = DisabledEndpoints(config.stashbox.disabled_endpoints)
 
     def check(self, payload: FingerprintMatchPayload) -> None:
         """Refuse payloads without an endpoint or scene id."""
@@ -202,7 +202,7 @@ class SceneFingerprintMatchKind(ReviewKind[FingerprintMatchPayload]):
     async def accept(self, item: ReviewItem, options: dict[str, Any]) -> dict[str, Any]:
         """Append the stash id to the scene's links (sceneUpdate); a second accept is a no-op."""
         payload = self.load(item.payload)
-        if self._disabled.is_disabled(payload.endpoint):
+        if self._disabled.disabled(payload.endpoint):
             raise ActionRefused(
                 f"stash-box {payload.endpoint_name} is disabled in the configuration"
             )

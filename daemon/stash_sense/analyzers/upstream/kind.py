@@ -31,7 +31,7 @@ from stash_sense.review import (
 from stash_sense.review.models import dumps
 from stash_sense.stash import StashClient
 from stash_sense.stashbox import (
-    StashBoxPool,
+    DisabledEndpoints,
 )
 from stash_sense.store import Database
 from stash_sense.writes import AuditEntry, AuditLog, Mutation, StashWriter, new_mutation_id
@@ -60,7 +60,7 @@ class UpstreamChangesKind(ReviewKind[UpstreamChangesPayload]):
     ) -> None:
         self._stash = stash
         self._writer = StashWriter(stash, audit)
-        self._disabled = StashBoxPool((), disabled_endpoints=config.stashbox.disabled_endpoints)
+        self._disabled = DisabledEndpoints(config.stashbox.disabled_endpoints)
         self._creator = LinkCreator(stash, self._writer, config.stashbox)
 
     def check(self, payload: UpstreamChangesPayload) -> None:
@@ -100,7 +100,7 @@ class UpstreamChangesKind(ReviewKind[UpstreamChangesPayload]):
         create = options.get("create_missing", False)
         if not isinstance(remove, bool) or not isinstance(create, bool):
             raise InvalidOptions("remove_links and create_missing must be true or false")
-        if self._disabled.is_disabled(payload.endpoint):
+        if self._disabled.disabled(payload.endpoint):
             raise ActionRefused(
                 f"stash-box {payload.endpoint_name} is disabled in the configuration"
             )
