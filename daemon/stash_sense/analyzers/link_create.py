@@ -93,7 +93,7 @@ class LinkCreator:
             performer = await client.find_performer(sbid, follow_merge=False)
             if performer is None or performer.deleted:
                 raise ActionRefused(f"performer {sbid} is not on {endpoint} any more")
-            created = await self._writer.create_performer(
+            created = await self._writer.new_performer(
                 performer.name,
                 stash_ids=[(endpoint, sbid)],
                 disambiguation=performer.disambiguation,

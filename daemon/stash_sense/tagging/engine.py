@@ -126,7 +126,7 @@ class TaggingEngine:
         if result.faces_kept == 0:
             names.append(config.tag_no_faces)
         if names:
-            tags = [await self._applier.ensure_tag(name) for name in names]
+            tags = [await self._applier.tag_named(name) for name in names]
             await self._applier.add_tags(scene_id, [t.id for t in tags], reason="marker")
 
     async def on_performers_edited(

@@ -87,7 +87,7 @@ class PerformerCreator:
             found = await client.find_performer(resolved.stash_id)
             if found is None or (found.deleted and found.merged_from is None):
                 raise SuggestionError(f"{universal_id} was not found on {domain}")
-            created = await self._writer.create_performer(
+            created = await self._writer.new_performer(
                 found.name,
                 stash_ids=[(resolved.endpoint, found.id)],
                 disambiguation=found.disambiguation,

@@ -226,7 +226,7 @@ class StashWriter:
     # Creations are idempotent by their callers: they look the entity up under a lock
     # right before creating it. They carry no clientMutationId (their inputs have none).
 
-    async def create_performer(
+    async def new_performer(
         self,
         name: str,
         *,
@@ -246,7 +246,7 @@ class StashWriter:
             image=image,
         )
 
-    async def ensure_tag(self, name: str, *, description: str | None = None) -> TagRef:
+    async def tag_named(self, name: str, *, description: str | None = None) -> TagRef:
         """Return the tag named `name`, creating it if missing."""
         return await self._stash.ensure_tag(name, description=description)
 
