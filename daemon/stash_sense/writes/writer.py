@@ -55,7 +55,7 @@ class StashWriter:
 
     def __init__(self, stash: StashClient, audit: AuditLog | None) -> None:
         self._stash = stash
-        self.audit = audit
+        self._audit = audit
 
     async def send(
         self,
@@ -78,13 +78,13 @@ class StashWriter:
         sent again (a repeated review accept after a crash); its entry is returned.
         """
         key = write_key(reason, mutations) if once else None
-        if self.audit is None:
+        if self._audit is None:
             await self._send_all(mutations)
             return None
-        if key is not None and (done := await self.audit.applied_with_key(key)) is not None:
+        if key is not None and (done := await self._audit.applied_with_key(key)) is not None:
             _LOGGER.info("Write %d (%s) was already applied; not sent again", done.id, action)
             return done.id
-        entry = await self.audit.begin(
+        entry = await self._audit.begin(
             scene_id,
             action,
             reason=reason,
@@ -100,9 +100,9 @@ class StashWriter:
         try:
             await self._send_all(mutations)
         except Exception as err:
-            await self.audit.finish(entry, error=str(err) or type(err).__name__)
+            await self._audit.finish(entry, error=str(err) or type(err).__name__)
             raise
-        await self.audit.finish(entry)
+        await self._audit.finish(entry)
         return entry
 
     async def _send_all(self, mutations: Iterable[Mutation]) -> None:
@@ -130,8 +130,8 @@ class StashWriter:
             universal_ids=[u for _, u in todo],
         )
         _LOGGER.info("Scene %d: added performers %s (%s)", scene_id, [p for p, _ in todo], reason)
-        assert self.audit is not None
-        return await self.audit.get(entry_id)
+        assert self._audit is not None
+        return await self._audit.get(entry_id)
 
     async def add_tags(self, scene_id: int, tag_ids: Sequence[str], *, reason: str) -> None:
         """Add tags to a scene (audited like performers); a gone scene is skipped."""
@@ -160,7 +160,7 @@ class StashWriter:
         tag_ids: Sequence[str] = (),
     ) -> int:
         """Send one audited ADD-mode scene update; return its entry id."""
-        assert self.audit is not None, "scene additions are always audited"
+        assert self._audit is not None, "scene additions are always audited"
         mutation = new_mutation_id()
         entry_id = await self.send(
             bulk_update(scene_id, performer_ids, tag_ids, mode="ADD", mutation_id=mutation),
@@ -193,7 +193,7 @@ class StashWriter:
 
     async def undo(self, entry_id: int) -> AuditEntry:
         """Remove what one write added, restoring the scene's performers (or tags)."""
-        audit = self.audit
+        audit = self._audit
         assert audit is not None, "undo needs the audit log"
         entry = await audit.get(entry_id)
         if entry is None:
