@@ -43,6 +43,7 @@ from stash_sense.keys import (
     FACES,
     IDENTIFICATIONS,
     IDENTIFIER,
+    INTERRUPTED_WRITES,
     JOB_QUEUE,
     JOB_REGISTRY,
     RECONCILER,
@@ -52,27 +53,26 @@ from stash_sense.keys import (
     STASH_STATUS,
     TAGGING,
 )
-from stash_sense.queue import JobQueue, JobRegistry, JobStore
-from stash_sense.queue.maintenance import JobPruner, PruneJobsArgs
+from stash_sense.queue import Capability, JobQueue, JobRegistry, JobStore
+from stash_sense.queue.maintenance import PRUNE_JOBS, JobPruner, PruneJobsArgs
 from stash_sense.review import ReviewQueue
 from stash_sense.scenes import SceneLedger
 from stash_sense.stash.client import StashClient
 from stash_sense.stash.monitor import StashMonitor, StashStatus
+from stash_sense.stashbox import DisabledEndpoints
 from stash_sense.store import Database
 from stash_sense.store.watermarks import Watermarks
-from stash_sense.tagging.applier import Applier
-from stash_sense.tagging.audit import AuditLog
 from stash_sense.tagging.engine import TaggingEngine
-from stash_sense.tagging.resolver import PerformerResolver, domain_of
+from stash_sense.tagging.resolver import PerformerResolver
 from stash_sense.tagging.suggestion import (
     PerformerCreator,
     PerformerSuggestionKind,
     SuggestionActions,
 )
+from stash_sense.writes import AuditLog, InterruptedWrites, StashWriter
 
 _LOGGER = logging.getLogger(__name__)
 DB_FILE = "stash_sense.db"
-STASH_CAPABILITY = "stash"
 
 
 def build_app(config: Config, token: str) -> web.Application:
@@ -171,7 +171,7 @@ async def _stash_ctx(app: web.Application) -> AsyncIterator[None]:
         client,
         status,
         interval=config.stash.check_interval_seconds,
-        on_ready=lambda ready: queue.set_capability(STASH_CAPABILITY, ready),
+        on_ready=lambda ready: queue.set_capability(Capability.STASH, ready),
     )
     async with _background(monitor.run(), "stash-monitor"):
         yield
@@ -256,15 +256,18 @@ async def _tagging_ctx(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG]
     stash = app[STASH]
     audit = AuditLog(app[DATABASE])
-    unknown = await audit.recover()
+    interrupted = InterruptedWrites(stash, audit)
+    app[JOB_REGISTRY].register(interrupted.job_type())
+    app[INTERRUPTED_WRITES] = interrupted
+    unknown = await interrupted.enqueue_if_needed(app[JOB_QUEUE])
     if unknown:
-        _LOGGER.warning("%d writes to Stash were interrupted; their outcome is unknown", unknown)
+        _LOGGER.info("%d interrupted writes to Stash will be checked once it is reachable", unknown)
     resolver = PerformerResolver(
         stash,
         ttl=config.tagging.performer_cache_seconds,
         overrides=config.stashbox.endpoint_domains,
     )
-    applier = Applier(stash, audit)
+    applier = StashWriter(stash, audit)
     engine = TaggingEngine(
         config.tagging,
         stash,
@@ -272,9 +275,9 @@ async def _tagging_ctx(app: web.Application) -> AsyncIterator[None]:
         applier=applier,
         audit=audit,
         review=app[REVIEW],
-        disabled_domains=[domain_of(e) for e in config.stashbox.disabled_endpoints],
+        disabled=DisabledEndpoints(config.stashbox.disabled_endpoints),
     )
-    creator = PerformerCreator(stash, resolver, config.stashbox)
+    creator = PerformerCreator(stash, applier, resolver, config.stashbox)
     app[REVIEW].register(
         PerformerSuggestionKind(
             SuggestionActions(applier, creator, dry_run=config.tagging.mode == "dry-run")
@@ -295,9 +298,13 @@ async def _analyzers_ctx(app: web.Application) -> AsyncIterator[None]:
     """Register the analyzers, their review kinds and job; fire them on schedule."""
     config = app[CONFIG]
     queue = app[JOB_QUEUE]
-    services = AnalyzerServices(app[STASH], config, app[DATABASE], app[REVIEW], app[AUDIT])
+    services = AnalyzerServices(
+        app[STASH], config, app[DATABASE], app[REVIEW], app[AUDIT], app[IDENTIFICATIONS]
+    )
     service = build_service(services, analyzer_registry.analyzer_classes())
     app[JOB_REGISTRY].register(service.runner.job_type())
+    for analyzer in service.registry:
+        app[INTERRUPTED_WRITES].checks.update(analyzer.write_checks())
 
     async def fire(name: str) -> None:
         await service.runner.enqueue(queue, name)
@@ -323,12 +330,12 @@ async def _maintenance_ctx(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG]
     db = app[DATABASE]
     queue = app[JOB_QUEUE]
-    prune_type = app[JOB_REGISTRY].get("maintenance.prune_jobs")
+    prune_type = app[JOB_REGISTRY].get(PRUNE_JOBS)
 
     intake = app[EVENT_INTAKE]
 
     async def prune() -> None:
-        await queue.enqueue(prune_type, PruneJobsArgs(), idempotency_key="maintenance.prune_jobs")
+        await queue.enqueue(prune_type, PruneJobsArgs(), idempotency_key=PRUNE_JOBS)
         await intake.prune(time.time() - config.events.keep_events_days * 86_400)
 
     async with (

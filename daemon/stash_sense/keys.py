@@ -17,8 +17,8 @@ from stash_sense.review import ReviewQueue
 from stash_sense.stash.client import StashClient
 from stash_sense.stash.monitor import StashStatus
 from stash_sense.store import Database
-from stash_sense.tagging.audit import AuditLog
 from stash_sense.tagging.engine import TaggingEngine
+from stash_sense.writes import AuditLog, InterruptedWrites
 
 CONFIG = web.AppKey("config", Config)
 STARTED_AT = web.AppKey("started_at", float)
@@ -35,5 +35,6 @@ IDENTIFICATIONS = web.AppKey("identifications", IdentificationStore)
 REVIEW = web.AppKey("review", ReviewQueue)
 IDENTIFIER = web.AppKey("identifier", SceneIdentifier)
 AUDIT = web.AppKey("audit", AuditLog)
+INTERRUPTED_WRITES = web.AppKey("interrupted_writes", InterruptedWrites)
 TAGGING = web.AppKey("tagging", TaggingEngine)
 ANALYZERS = web.AppKey("analyzers", AnalyzerService)

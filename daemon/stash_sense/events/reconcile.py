@@ -22,8 +22,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from stash_sense.config import EventsConfig
-from stash_sense.identify import IdentifySceneArgs, identify_key
+from stash_sense.identify import IDENTIFY_SCENE, IdentifySceneArgs, identify_key
 from stash_sense.queue import (
+    Capability,
     JobContext,
     JobQueue,
     JobState,
@@ -184,7 +185,7 @@ class Reconciler:
         """Queue identification of scenes; return how many jobs are new."""
         if not scene_ids:
             return 0
-        identify = self._queue.registry.get("identify_scene")
+        identify = self._queue.registry.get(IDENTIFY_SCENE)
         results = await self._queue.enqueue_many(
             [
                 Request(
@@ -206,7 +207,7 @@ class Reconciler:
             handler=self.run,
             resource=Resource.IO,
             priority=Priority.HIGH,
-            requires=frozenset({"stash"}),
+            requires=frozenset({Capability.STASH}),
         )
 
 

@@ -21,8 +21,8 @@ _LOGGER = logging.getLogger(__name__)
 RETRY_LOAD_SECONDS = 60.0  # after a failed load, try again at most this often
 
 
-class FacesUnavailable(Exception):
-    """The models or the face database could not be loaded; the message says why."""
+class FacesUnavailable(FaceError):
+    """The models or the face database are missing or could not be loaded; the message says why."""
 
 
 @dataclass
@@ -105,7 +105,7 @@ class FaceService:
         """Load everything (blocking; runs in the executor)."""
         missing = [n for n in MODEL_FILES if not (self.models_dir / n).is_file()]
         if missing:
-            raise FacesUnavailableError(
+            raise FacesUnavailable(
                 f"model files missing in {self.models_dir}: {', '.join(missing)}"
             )
         models = FaceModels.load(self.models_dir, self.config)
@@ -143,7 +143,3 @@ class FaceService:
     def close(self) -> None:
         """Stop the executor (running work finishes first)."""
         self._executor.shutdown(wait=True, cancel_futures=True)
-
-
-class FacesUnavailableError(FaceError):
-    """Files needed for identification are missing."""

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 import aiosqlite
 
 from stash_sense.store import Database
+
+_LOGGER = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,8 @@ class AuditEntry:
     created_at: float
     undone_at: float | None
     target: str | None  # what was written: "scene:12", "performer:7", "studio:3", "tag:9"
+    # Field updates: {"fields", "before", "sent", "endpoint", "stash_box_id", ...}.
+    details: dict[str, Any] | None = None
 
     @classmethod
     def from_row(cls, row: aiosqlite.Row) -> AuditEntry:
@@ -50,6 +56,7 @@ class AuditEntry:
             row["created_at"],
             row["undone_at"],
             row["target"],
+            json.loads(row["details"]) if row["details"] else None,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -68,7 +75,20 @@ class AuditEntry:
             "error": self.error,
             "created_at": self.created_at,
             "undone_at": self.undone_at,
+            "details": self.details,
         }
+
+
+class WriteChange(StrEnum):
+    """What happened to an audit entry (published to the listeners)."""
+
+    RECORDED = "recorded"  # about to be sent
+    FINISHED = "finished"  # applied or failed, also when resolved after a restart
+    UNDONE = "undone"
+
+
+# The one place the writes domain publishes to: (what happened, the entry id).
+WriteListener = Callable[[WriteChange, int], None]
 
 
 class AuditLog:
@@ -76,6 +96,16 @@ class AuditLog:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        # Called after each change is committed; a listener must not block or raise.
+        self.listeners: list[WriteListener] = []
+
+    def _publish(self, change: WriteChange, entry_id: int) -> None:
+        """Tell the listeners; a failing listener is logged, never fails the write."""
+        for listener in self.listeners:
+            try:
+                listener(change, entry_id)
+            except Exception:
+                _LOGGER.exception("Write listener failed on %s of entry %d", change, entry_id)
 
     async def begin(
         self,
@@ -89,6 +119,8 @@ class AuditLog:
         universal_ids: Sequence[str] = (),
         tag_ids: Sequence[str] = (),
         target: str | None = None,
+        details: Mapping[str, Any] | None = None,
+        write_key: str | None = None,
     ) -> int:
         """Record a write about to be sent; return its id (`target` defaults to the scene)."""
         if target is None and scene_id > 0:
@@ -96,8 +128,8 @@ class AuditLog:
         async with self._db.transaction() as conn:
             cursor = await conn.execute(
                 "INSERT INTO audit_log (scene_id, action, performer_ids, universal_ids, tag_ids,"
-                " before_ids, reason, mutation_id, created_at, target)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " before_ids, reason, mutation_id, created_at, target, details, write_key)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     scene_id,
                     action,
@@ -109,9 +141,13 @@ class AuditLog:
                     mutation_id,
                     time.time(),
                     target,
+                    json.dumps(dict(details), sort_keys=True) if details is not None else None,
+                    write_key,
                 ),
             )
-            return int(cursor.lastrowid or 0)
+            entry_id = int(cursor.lastrowid or 0)
+        self._publish(WriteChange.RECORDED, entry_id)
+        return entry_id
 
     async def finish(self, entry_id: int, *, error: str | None = None) -> None:
         """Record whether the write went through."""
@@ -119,6 +155,7 @@ class AuditLog:
             "UPDATE audit_log SET status = ?, error = ? WHERE id = ?",
             ("failed" if error else "applied", error, entry_id),
         )
+        self._publish(WriteChange.FINISHED, entry_id)
 
     async def mark_undone(self, entry_id: int, mutation_id: str) -> None:
         """Record that a write was undone."""
@@ -126,12 +163,35 @@ class AuditLog:
             "UPDATE audit_log SET undone_at = ?, undo_mutation_id = ? WHERE id = ?",
             (time.time(), mutation_id, entry_id),
         )
+        self._publish(WriteChange.UNDONE, entry_id)
 
     async def recover(self) -> int:
-        """Mark writes left in flight by a dead process as unknown."""
+        """Mark writes left in flight by a dead process as unknown; return how many."""
         return await self._db.execute(
             "UPDATE audit_log SET status = 'unknown' WHERE status = 'writing'"
         )
+
+    async def unknown(self) -> list[AuditEntry]:
+        """Return the entries whose outcome is unknown (interrupted writes), oldest first."""
+        rows = await self._db.fetch_all(
+            "SELECT * FROM audit_log WHERE status = 'unknown' ORDER BY id"
+        )
+        return [AuditEntry.from_row(r) for r in rows]
+
+    async def explain(self, entry_id: int, note: str) -> None:
+        """Keep an interrupted write unknown, noting why it could not be settled."""
+        await self._db.execute(
+            "UPDATE audit_log SET error = ? WHERE id = ? AND status = 'unknown'", (note, entry_id)
+        )
+
+    async def applied_with_key(self, write_key: str) -> AuditEntry | None:
+        """Return the applied, not undone write recorded under `write_key`, if any."""
+        row = await self._db.fetch_one(
+            "SELECT * FROM audit_log WHERE write_key = ? AND status = 'applied'"
+            " AND undone_at IS NULL ORDER BY id DESC LIMIT 1",
+            (write_key,),
+        )
+        return AuditEntry.from_row(row) if row is not None else None
 
     async def get(self, entry_id: int) -> AuditEntry | None:
         """Return one entry."""
