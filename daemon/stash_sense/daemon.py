@@ -255,7 +255,7 @@ async def _tagging_ctx(app: web.Application) -> AsyncIterator[None]:
     """Apply or suggest identified performers; learn from people's edits."""
     config = app[CONFIG]
     stash = app[STASH]
-    audit = AuditLog(app[DATABASE])
+    audit = AuditLog(app[DATABASE], app[CHANGES])
     interrupted = InterruptedWrites(stash, audit)
     app[JOB_REGISTRY].register(interrupted.job_type())
     app[INTERRUPTED_WRITES] = interrupted

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from stash_sense.changes import Change, ChangeHub, Subscription, Topic
 from stash_sense.config import StashConfig
 from stash_sense.stash.client import StashClient
 from stash_sense.stash.errors import StashError
@@ -22,18 +23,18 @@ class Kit:
 
     writer: StashWriter
     audit: AuditLog
-    published: list[tuple[WriteChange, int]]
+    changes: Subscription
 
 
 @pytest.fixture
 async def kit(fake_stash: FakeStash, tmp_path: Path) -> AsyncIterator[Kit]:
     db = Database(tmp_path / "sense.db")
     await db.open()
-    audit = AuditLog(db)
-    published: list[tuple[WriteChange, int]] = []
-    audit.listeners.append(lambda change, entry: published.append((change, entry)))
+    hub = ChangeHub()
+    changes = hub.subscribe([Topic.WRITE])
+    audit = AuditLog(db, hub)
     async with StashClient(StashConfig(url=fake_stash.url, max_retries=1)) as client:
-        yield Kit(StashWriter(client, audit), audit, published)
+        yield Kit(StashWriter(client, audit), audit, changes)
     await db.close()
 
 
@@ -69,11 +70,17 @@ async def test_additions_are_add_mode_and_undone(fake_stash: FakeStash, kit: Kit
     undone = await kit.writer.undo(entry.id)
     assert undone.undone_at is not None
     assert scene.performer_ids == [alice.id]
-    assert kit.published == [
-        (WriteChange.RECORDED, entry.id),
-        (WriteChange.FINISHED, entry.id),
-        (WriteChange.UNDONE, entry.id),
+    published = []
+    for _ in range(3):
+        change = await kit.changes.next()
+        assert isinstance(change, Change)
+        published.append((change.action, change.data["id"], change.data["status"]))
+    assert published == [
+        (WriteChange.RECORDED, entry.id, "writing"),
+        (WriteChange.FINISHED, entry.id, "applied"),
+        (WriteChange.UNDONE, entry.id, "applied"),
     ]
+    assert change.data["target"] == f"scene:{scene.id}"
 
 
 async def test_a_failed_write_is_recorded_failed(fake_stash: FakeStash, kit: Kit) -> None:

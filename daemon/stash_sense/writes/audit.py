@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 import aiosqlite
 
+from stash_sense.changes import ChangeHub, Topic
 from stash_sense.store import Database
 
 _LOGGER = logging.getLogger(__name__)
@@ -80,32 +81,38 @@ class AuditEntry:
 
 
 class WriteChange(StrEnum):
-    """What happened to an audit entry (published to the listeners)."""
+    """What happened to an audit entry (the action of its `write` change)."""
 
     RECORDED = "recorded"  # about to be sent
     FINISHED = "finished"  # applied or failed, also when resolved after a restart
     UNDONE = "undone"
 
 
-# The one place the writes domain publishes to: (what happened, the entry id).
-WriteListener = Callable[[WriteChange, int], None]
-
 
 class AuditLog:
     """Record writes before they are sent and their outcome after."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, changes: ChangeHub | None = None) -> None:
         self._db = db
-        # Called after each change is committed; a listener must not block or raise.
-        self.listeners: list[WriteListener] = []
+        self._changes = changes
 
-    def _publish(self, change: WriteChange, entry_id: int) -> None:
-        """Tell the listeners; a failing listener is logged, never fails the write."""
-        for listener in self.listeners:
-            try:
-                listener(change, entry_id)
-            except Exception:
-                _LOGGER.exception("Write listener failed on %s of entry %d", change, entry_id)
+    async def _publish(self, change: WriteChange, entry_id: int) -> None:
+        """Tell live views, after the change is committed, what happened to an entry."""
+        if self._changes is None:
+            return
+        entry = await self.get(entry_id)
+        if entry is not None:
+            self._changes.publish(
+                Topic.WRITE,
+                change.value,
+                {
+                    "id": entry.id,
+                    "target": entry.target,
+                    "action": entry.action,
+                    "status": entry.status,
+                    "scene_id": entry.scene_id or None,
+                },
+            )
 
     async def begin(
         self,
@@ -146,7 +153,7 @@ class AuditLog:
                 ),
             )
             entry_id = int(cursor.lastrowid or 0)
-        self._publish(WriteChange.RECORDED, entry_id)
+        await self._publish(WriteChange.RECORDED, entry_id)
         return entry_id
 
     async def finish(self, entry_id: int, *, error: str | None = None) -> None:
@@ -155,7 +162,7 @@ class AuditLog:
             "UPDATE audit_log SET status = ?, error = ? WHERE id = ?",
             ("failed" if error else "applied", error, entry_id),
         )
-        self._publish(WriteChange.FINISHED, entry_id)
+        await self._publish(WriteChange.FINISHED, entry_id)
 
     async def mark_undone(self, entry_id: int, mutation_id: str) -> None:
         """Record that a write was undone."""
@@ -163,7 +170,7 @@ class AuditLog:
             "UPDATE audit_log SET undone_at = ?, undo_mutation_id = ? WHERE id = ?",
             (time.time(), mutation_id, entry_id),
         )
-        self._publish(WriteChange.UNDONE, entry_id)
+        await self._publish(WriteChange.UNDONE, entry_id)
 
     async def recover(self) -> int:
         """Mark writes left in flight by a dead process as unknown; return how many."""
