@@ -20,6 +20,7 @@ from stash_sense.analyzers.service import build_service
 from stash_sense.api import analyzers as analyzer_routes
 from stash_sense.api import audit as audit_routes
 from stash_sense.api import auth, events, health, jobs, review, scenes
+from stash_sense.api import facedb as facedb_routes
 from stash_sense.api.cors import cors_middleware
 from stash_sense.api.errors import error_middleware
 from stash_sense.changes import ChangeHub
@@ -29,6 +30,7 @@ from stash_sense.events.file_check import FileCheck
 from stash_sense.events.intake import EventIntake
 from stash_sense.events.reconcile import Reconciler
 from stash_sense.events.subscriptions import SubscriptionListener
+from stash_sense.facedb.context import facedb_ctx
 from stash_sense.identify import SceneIdentifier
 from stash_sense.identify.backfill import Backfill
 from stash_sense.identify.service import FaceService
@@ -99,6 +101,7 @@ def build_app(config: Config, token: str) -> web.Application:
             _queue_ctx,
             _stash_ctx,
             _faces_ctx,
+            facedb_ctx,
             _events_ctx,
             _tagging_ctx,
             _analyzers_ctx,
@@ -108,6 +111,7 @@ def build_app(config: Config, token: str) -> web.Application:
     )
     for module in (health, jobs, events, scenes, review, audit_routes, analyzer_routes):
         app.add_routes(module.routes)
+    app.add_routes(facedb_routes.routes)
     return app
 
 

@@ -9,6 +9,7 @@ from stash_sense.changes import ChangeHub
 from stash_sense.config import Config
 from stash_sense.events.intake import EventIntake
 from stash_sense.events.reconcile import Reconciler
+from stash_sense.facedb.service import FaceDbService
 from stash_sense.identify.job import SceneIdentifier
 from stash_sense.identify.service import FaceService
 from stash_sense.identify.store import IdentificationStore
@@ -37,3 +38,4 @@ IDENTIFIER = web.AppKey("identifier", SceneIdentifier)
 AUDIT = web.AppKey("audit", AuditLog)
 TAGGING = web.AppKey("tagging", TaggingEngine)
 ANALYZERS = web.AppKey("analyzers", AnalyzerService)
+FACEDB = web.AppKey("facedb", FaceDbService)
