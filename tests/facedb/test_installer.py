@@ -92,7 +92,7 @@ async def test_inconsistent_release_is_refused_as_loading_would(
     bad = release_zip(tmp_path, "2026.11.01", extra_faces=3)
     release_server.add("v2.zip", bad, tag="v2026.11.01")
     installer = make_installer(tmp_path, release_server)
-    with pytest.raises(FaceDbError, match="faces.json has .* entries but the indices hold"):
+    with pytest.raises(FaceDbError, match=r"faces\.json has .* entries but the indices hold"):
         await install_latest(installer)
     assert installer.layout.read_state().current is None
 
@@ -200,7 +200,7 @@ async def test_not_enough_space_stops_before_downloading(
 async def test_not_enough_space_to_unpack_a_local_zip(tmp_path: Path) -> None:
     archive = release_zip(tmp_path, "2026.10.01")
     installer = make_installer(tmp_path, None, free_space=lambda folder: 10)
-    with pytest.raises(FaceDbError, match="not enough disk space .* the unpacked release"):
+    with pytest.raises(FaceDbError, match=r"not enough disk space .* the unpacked release"):
         await installer.install(await installer.offer(str(archive)))
     assert installer.layout.read_state().current is None
 
@@ -228,7 +228,7 @@ async def test_rollback_refuses_a_damaged_previous_release(tmp_path: Path) -> No
     for version in ("2026.09.01", "2026.10.01"):
         await installer.install(await installer.offer(str(release_zip(tmp_path, version))))
     (tmp_path / "face-db" / "releases" / "2026.09.01" / "faces.json").write_text("[")
-    with pytest.raises(FaceDbError, match="faces.json fails its checksum"):
+    with pytest.raises(FaceDbError, match=r"faces\.json fails its checksum"):
         await installer.rollback()
     assert_current(tmp_path, "2026.10.01")
 
@@ -258,13 +258,11 @@ async def test_a_flat_folder_keeps_working_until_an_install(tmp_path: Path) -> N
     assert_current(tmp_path, "2026.10.01")
 
 
-async def test_source_problems_are_one_line(
-    tmp_path: Path, release_server: ReleaseServer
-) -> None:
+async def test_source_problems_are_one_line(tmp_path: Path, release_server: ReleaseServer) -> None:
     installer = make_installer(tmp_path, release_server)
     with pytest.raises(FaceDbError, match=f"no release found in {REPO}"):
         await installer.offer()
-    with pytest.raises(FaceDbError, match="no release v2020.01.01 found"):
+    with pytest.raises(FaceDbError, match=r"no release v2020\.01\.01 found"):
         await installer.offer(version="2020.01.01")
     with pytest.raises(FaceDbError, match="does not exist"):
         await installer.offer(str(tmp_path / "nope.zip"))
@@ -279,9 +277,7 @@ async def test_source_problems_are_one_line(
         await installer.install(await installer.offer(str(not_zip)))
 
 
-async def test_a_version_from_github_by_tag(
-    tmp_path: Path, release_server: ReleaseServer
-) -> None:
+async def test_a_version_from_github_by_tag(tmp_path: Path, release_server: ReleaseServer) -> None:
     release_server.add("a.zip", release_zip(tmp_path, "2026.09.01"), tag="v2026.09.01")
     release_server.add("b.zip", release_zip(tmp_path, "2026.10.01"), tag="v2026.10.01")
     installer = make_installer(tmp_path, release_server)
@@ -292,9 +288,12 @@ async def test_a_version_from_github_by_tag(
 
 def test_two_installers_never_run_at_once(tmp_path: Path) -> None:
     layout = Layout(tmp_path / "face-db")
-    with layout.lock(), pytest.raises(FaceDbError, match="another install is running"):
-        with Layout(tmp_path / "face-db").lock():
-            pass
+    with (
+        layout.lock(),
+        pytest.raises(FaceDbError, match="another install is running"),
+        Layout(tmp_path / "face-db").lock(),
+    ):
+        pass
 
 
 def test_config_defaults_point_at_the_public_releases() -> None:

@@ -23,9 +23,9 @@ _REDRAW_SECONDS = 0.2
 class TerminalProgress:
     """Draw a one-line bar on a terminal; on a pipe, print one line per stage."""
 
-    def __init__(self, stream: TextIO = sys.stderr) -> None:
-        self._stream = stream
-        self._tty = stream.isatty()
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self._stream = stream or sys.stderr  # looked up now: tests and shells swap it
+        self._tty = self._stream.isatty()
         self._stage = ""
         self._drawn = 0.0
         self._open = False

@@ -207,7 +207,9 @@ class Installer:
                 cache_file=self._cache_file if cache else None,
             )
         except DatabaseError as err:
-            raise FaceDbError(f"the release is not usable: {err}") from err
+            # the staging folder's name means nothing to the reader; the problem does
+            problem = str(err).removeprefix(f"face database {folder}: ")
+            raise FaceDbError(f"the release is not usable: {problem}") from err
 
     async def _switch(
         self, version: str, previous: str | None, database: FaceDatabase, *, remove: Path | None

@@ -76,12 +76,14 @@ class FaceService:
             return False
         return True
 
-    async def _load(self) -> FacePipeline | None:
-        """Load models and database in the executor; record and return the outcome."""
+    async def _load(self, database: FaceDatabase | None = None) -> FacePipeline | None:
+        """Load models (and the database unless given) in the executor; record the outcome."""
         self.status.loading = True
         loop = asyncio.get_running_loop()
         try:
-            pipeline = await loop.run_in_executor(self._executor, self._load_sync)
+            pipeline = await loop.run_in_executor(
+                self._executor, lambda: self._load_sync(database)
+            )
         except (FaceError, OSError) as err:
             self.status.error = str(err)
             self._failed_at = time.monotonic()
@@ -102,20 +104,21 @@ class FaceService:
         finally:
             self.status.loading = False
 
-    def _load_sync(self) -> FacePipeline:
-        """Load everything (blocking; runs in the executor)."""
+    def _load_sync(self, database: FaceDatabase | None = None) -> FacePipeline:
+        """Load everything not given (blocking; runs in the executor)."""
         missing = [n for n in MODEL_FILES if not (self.models_dir / n).is_file()]
         if missing:
             raise FacesUnavailableError(
                 f"model files missing in {self.models_dir}: {', '.join(missing)}"
             )
         models = FaceModels.load(self.models_dir, self.config)
-        database = FaceDatabase.load(
-            active_database_dir(self.database_dir),
-            verify=self.config.verify_checksums,
-            ef=self.config.query_ef,
-            cache_file=self.cache_file,
-        )
+        if database is None:
+            database = FaceDatabase.load(
+                active_database_dir(self.database_dir),
+                verify=self.config.verify_checksums,
+                ef=self.config.query_ef,
+                cache_file=self.cache_file,
+            )
         return FacePipeline(models, database, self.config)
 
     async def swap_database(self, database: FaceDatabase) -> None:
@@ -123,9 +126,8 @@ class FaceService:
         async with self._lock:
             current = self._pipeline
             if current is None:
-                # models not loaded (yet): the next use loads everything, the new release too
-                self._failed_at = 0.0
-                self.status.error = None
+                # nothing served yet: load the models around the new release now
+                self._pipeline = await self._load(database)
                 return
             self._pipeline = FacePipeline(current.models, database, self.config)
             self.status.database = database.summary()
