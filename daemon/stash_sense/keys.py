@@ -7,6 +7,7 @@ from aiohttp import web
 from stash_sense.analyzers.service import AnalyzerService
 from stash_sense.changes import ChangeHub
 from stash_sense.config import Config
+from stash_sense.events.first_run import FirstRun
 from stash_sense.events.intake import EventIntake
 from stash_sense.events.reconcile import Reconciler
 from stash_sense.facedb.service import FaceDbService
@@ -39,3 +40,4 @@ AUDIT = web.AppKey("audit", AuditLog)
 TAGGING = web.AppKey("tagging", TaggingEngine)
 ANALYZERS = web.AppKey("analyzers", AnalyzerService)
 FACEDB = web.AppKey("facedb", FaceDbService)
+LIBRARY = web.AppKey("library", FirstRun)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -69,8 +70,11 @@ class Reconciler:
         queue: JobQueue,
         watermarks: Watermarks,
         config: EventsConfig,
+        *,
+        on_first_run: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._stash = stash
+        self._on_first_run = on_first_run  # before the first watermark: the library is new to us
         self._ledger = ledger
         self._queue = queue
         self._marks = watermarks
@@ -104,6 +108,8 @@ class Reconciler:
         """Queue scenes above the id watermark that were never requested."""
         mark = await self._marks.get(NEW_MARK)
         if mark is None:
+            if self._on_first_run is not None:
+                await self._on_first_run()
             newest = await self._stash.find_scenes_page(per_page=1, sort="id", direction="DESC")
             top = int(newest.scenes[0].id) if newest.scenes else 0
             await self._marks.set(NEW_MARK, str(top))
