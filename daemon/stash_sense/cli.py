@@ -189,7 +189,7 @@ def _facedb(args: argparse.Namespace) -> int:
 
     setup_logging("WARNING", secrets=[config.stash.api_key])
     if args.action == "status":
-        return asyncio.run(command.facedb_status(config))
+        return command.facedb_status(config)
     if args.action == "rollback":
         return asyncio.run(command.facedb_rollback(config))
     if args.action == "update":

@@ -11,7 +11,8 @@ nothing is missed. It pages through Stash twice:
 
 Each watermark advances only after the page's jobs are committed, so a crash in
 between repeats work instead of skipping it. On the very first run both watermarks
-start at the current end of the library: the existing library is the backfill's job.
+start at the current end of the library: the existing library is the backfill's job
+(the `on_first_run` hook records how many scenes that leaves, to offer it).
 """
 
 from __future__ import annotations

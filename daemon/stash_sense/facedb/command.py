@@ -67,7 +67,7 @@ def _installer(config: Config, progress: TerminalProgress, free_space: FreeSpace
     )
 
 
-async def facedb_status(config: Config) -> int:
+def facedb_status(config: Config) -> int:
     """Print what is installed and where."""
     status = Installer(config.faces, config.facedb).status()
     print(f"installed: {status['installed_version'] or 'none'} ({status['active_dir']})")

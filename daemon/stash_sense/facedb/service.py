@@ -21,6 +21,7 @@ INSTALL = "facedb.install"
 ROLLBACK = "facedb.rollback"
 JOB_KEY = "facedb"  # one install or rollback at a time, whichever kind
 _MB = 1_000_000
+_REPORT_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -81,12 +82,17 @@ class FaceDbService:
     async def install(self, context: JobContext, args: InstallArgs) -> None:
         """Install a release (the job handler); failures are one line, the old DB serves on."""
 
+        last = 0.0
+
         async def report(stage: str, done: int, total: int | None) -> None:
-            if stage == "downloading" and total:
+            nonlocal last
+            if stage != "downloading":
+                await context.progress(0, None, stage)
+            elif total and (done >= total or time.monotonic() - last >= _REPORT_SECONDS):
+                # one stored progress row per second, not one per MiB
+                last = time.monotonic()
                 message = f"downloading {done / _MB:.1f} of {total / _MB:.1f} MB"
                 await context.progress(done, total, message)
-            elif stage != "downloading":
-                await context.progress(0, None, stage)
 
         self.installer.progress = report
         self._busy = True

@@ -81,9 +81,7 @@ class FaceService:
         self.status.loading = True
         loop = asyncio.get_running_loop()
         try:
-            pipeline = await loop.run_in_executor(
-                self._executor, lambda: self._load_sync(database)
-            )
+            pipeline = await loop.run_in_executor(self._executor, lambda: self._load_sync(database))
         except (FaceError, OSError) as err:
             self.status.error = str(err)
             self._failed_at = time.monotonic()
