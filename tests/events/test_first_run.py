@@ -4,27 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from stash_sense.keys import STARTED_AT
-from stash_sense.queue import JobState
 from tests.daemons import AUTH, Daemon, DaemonFactory, stop
+from tests.events.test_reconcile import reconciled
 from tests.fakes.stash.server import FakeStash
-from tests.helpers import eventually
 
 
 async def health_library(daemon: Daemon) -> dict[str, Any]:
     async with daemon.session.get(f"{daemon.url}/api/v1/health") as resp:
         body: dict[str, Any] = (await resp.json())["library"]
     return body
-
-
-async def first_reconcile(daemon: Daemon) -> None:
-    started = daemon.app[STARTED_AT]
-
-    async def done() -> bool:
-        jobs = await daemon.jobs("events.reconcile", JobState.SUCCEEDED)
-        return any(j.created_at >= started for j in jobs)
-
-    await eventually(done)
 
 
 def count_calls(fake: FakeStash) -> int:
@@ -37,7 +25,7 @@ async def test_first_start_offers_the_backfill(
     for i in range(30):
         fake_stash.library.add_scene(title=f"old {i}")
     daemon = await start_daemon(fake_stash)
-    await first_reconcile(daemon)
+    await reconciled(daemon)
     assert await health_library(daemon) == {
         "never_identified": 30,
         "backfill_offered": True,
@@ -56,7 +44,7 @@ async def test_first_start_offers_the_backfill(
     # a later start is not a first start: no new count, the answer stays
     await stop(daemon)
     again = await start_daemon(fake_stash)
-    await first_reconcile(again)
+    await reconciled(again)
     assert count_calls(fake_stash) == 1
     assert await health_library(again) == library
 
@@ -67,7 +55,7 @@ async def test_backfill_on_first_run_queues_it(
     for i in range(5):
         fake_stash.library.add_scene(title=f"old {i}")
     daemon = await start_daemon(fake_stash, backfill_on_first_run=True)
-    await first_reconcile(daemon)
+    await reconciled(daemon)
     (backfill,) = await daemon.jobs("identify.backfill")
     library = await health_library(daemon)
     assert library == {
@@ -81,7 +69,7 @@ async def test_an_empty_library_offers_nothing(
     fake_stash: FakeStash, start_daemon: DaemonFactory
 ) -> None:
     daemon = await start_daemon(fake_stash, backfill_on_first_run=True)
-    await first_reconcile(daemon)
+    await reconciled(daemon)
     assert await health_library(daemon) == {
         "never_identified": 0,
         "backfill_offered": False,

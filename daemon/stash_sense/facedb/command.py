@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import TextIO
+from collections.abc import Awaitable
+from typing import TextIO, TypeVar
 
 from stash_sense.config import Config
 from stash_sense.daemon import data_dir
@@ -18,6 +19,7 @@ CACHE_FILE = "face-db-verified.json"  # the daemon's checksum cache, so it trust
 _WIDTH = 30
 _MB = 1_000_000
 _REDRAW_SECONDS = 0.2
+T = TypeVar("T")
 
 
 class TerminalProgress:
@@ -113,13 +115,9 @@ async def facedb_install(
 async def facedb_rollback(config: Config) -> int:
     """Return to the previous release."""
     progress = TerminalProgress()
-    try:
-        installed = await _installer(config, progress, disk_free).rollback()
-    except FaceDbError as err:
-        progress.finish()
-        print(f"error: {err}", file=sys.stderr)
+    installed = await _attempt(progress, _installer(config, progress, disk_free).rollback())
+    if installed is None:
         return 1
-    progress.finish()
     print(f"face database {installed.version} is current again (was {installed.previous})")
     return 0
 
@@ -132,12 +130,20 @@ async def models_install(
     installer = ModelInstaller(
         config.faces, config.facedb, progress=progress, free_space=free_space
     )
+    names = await _attempt(progress, installer.install(source))
+    if names is None:
+        return 1
+    print(f"models installed in {installer.models_dir}: {', '.join(names)}")
+    return 0
+
+
+async def _attempt(progress: TerminalProgress, step: Awaitable[T]) -> T | None:
+    """Run a step; on failure print its one line to stderr and return None."""
     try:
-        names = await installer.install(source)
+        return await step
     except FaceDbError as err:
         progress.finish()
         print(f"error: {err}", file=sys.stderr)
-        return 1
-    progress.finish()
-    print(f"models installed in {installer.models_dir}: {', '.join(names)}")
-    return 0
+        return None
+    finally:
+        progress.finish()

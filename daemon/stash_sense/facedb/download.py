@@ -13,6 +13,7 @@ from typing import IO
 
 import aiohttp
 
+from stash_sense.config import FaceDbConfig
 from stash_sense.facedb.layout import FaceDbError
 
 _LOGGER = logging.getLogger(__name__)
@@ -24,6 +25,36 @@ _MB = 1_000_000
 Progress = Callable[[int, int | None], Awaitable[None]]  # bytes done, total (None: unknown)
 FreeSpace = Callable[[Path], int]  # free bytes on the filesystem holding a folder
 Needed = Callable[[int], int]  # zip size -> bytes that must be free for the rest of the install
+
+
+def client_session(facedb: FaceDbConfig) -> aiohttp.ClientSession:
+    """Open an HTTP session with `[facedb]`'s connect and read timeouts."""
+    seconds = facedb.timeout_seconds
+    return aiohttp.ClientSession(
+        timeout=aiohttp.ClientTimeout(sock_connect=seconds, sock_read=seconds)
+    )
+
+
+async def download(
+    url: str,
+    part: Path,
+    facedb: FaceDbConfig,
+    *,
+    retry_delay: float,
+    free_space: FreeSpace,
+    progress: Progress,
+    needed: Needed = lambda size: 0,
+) -> Path:
+    """Fetch `url` into `part` with `[facedb]`'s tries and timeouts; return the file."""
+    async with client_session(facedb) as session:
+        downloader = Downloader(
+            session,
+            attempts=facedb.download_attempts,
+            retry_delay=retry_delay,
+            free_space=free_space,
+            progress=progress,
+        )
+        return await downloader.fetch(url, part, needed=needed)
 
 
 def disk_free(folder: Path) -> int:

@@ -10,21 +10,24 @@ before that leaves the current database as it was and raises FaceDbError.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import logging
 import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-
 from stash_sense.config import FaceDbConfig, FacesConfig
-from stash_sense.facedb.download import Downloader, FreeSpace, check_space, disk_free
+from stash_sense.facedb.download import (
+    FreeSpace,
+    check_space,
+    client_session,
+    disk_free,
+    download,
+)
 from stash_sense.facedb.layout import FaceDbError, InstallState, Layout, check_version
 from stash_sense.facedb.source import Offer, find_offer, local_version
 from stash_sense.facedb.unpack import unpack, unpacked_size
@@ -76,18 +79,9 @@ class Installer:
         self.progress = progress
         self._retry_delay = retry_delay
 
-    @contextlib.asynccontextmanager
-    async def session(self) -> AsyncIterator[aiohttp.ClientSession]:
-        """Open an HTTP session with the configured timeouts."""
-        timeout = aiohttp.ClientTimeout(
-            sock_connect=self.facedb.timeout_seconds, sock_read=self.facedb.timeout_seconds
-        )
-        async with aiohttp.ClientSession(timeout=timeout) as session:
-            yield session
-
     async def offer(self, source: str | None = None, version: str | None = None) -> Offer:
         """Find the release `source` (default: the configured one) offers."""
-        async with self.session() as session:
+        async with client_session(self.facedb) as session:
             return await find_offer(
                 source or self.facedb.source,
                 version=version,
@@ -168,17 +162,15 @@ class Installer:
         async def report(done: int, total: int | None) -> None:
             await self.progress("downloading", done, total)
 
-        async with self.session() as session:
-            downloader = Downloader(
-                session,
-                attempts=self.facedb.download_attempts,
-                retry_delay=self._retry_delay,
-                free_space=self._free_space,
-                progress=report,
-            )
-            return await downloader.fetch(
-                offer.location, part, needed=lambda size: int(size * UNPACK_FACTOR)
-            )
+        return await download(
+            offer.location,
+            part,
+            self.facedb,
+            retry_delay=self._retry_delay,
+            free_space=self._free_space,
+            progress=report,
+            needed=lambda size: int(size * UNPACK_FACTOR),
+        )
 
     async def _unpack(self, source: Path, staging: Path) -> None:
         """Copy a folder or unpack a zip into staging, after checking the space it needs."""

@@ -20,10 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
-import aiohttp
-
 from stash_sense.config import FaceDbConfig, FacesConfig
-from stash_sense.facedb.download import Downloader, FreeSpace, disk_free
+from stash_sense.facedb.download import FreeSpace, disk_free, download
 from stash_sense.facedb.installer import Stage, no_progress
 from stash_sense.facedb.layout import FaceDbError
 from stash_sense.faces.database import sha256_file
@@ -133,18 +131,14 @@ class ModelInstaller:
         async def report(done: int, total: int | None) -> None:
             await self.progress(f"downloading {name}", done, total)
 
-        timeout = aiohttp.ClientTimeout(
-            sock_connect=self.facedb.timeout_seconds, sock_read=self.facedb.timeout_seconds
+        return await download(
+            location,
+            downloads / f"{digest}-{name}.part",
+            self.facedb,
+            retry_delay=self._retry_delay,
+            free_space=self._free_space,
+            progress=report,
         )
-        async with aiohttp.ClientSession(timeout=timeout) as session:
-            downloader = Downloader(
-                session,
-                attempts=self.facedb.download_attempts,
-                retry_delay=self._retry_delay,
-                free_space=self._free_space,
-                progress=report,
-            )
-            return await downloader.fetch(location, downloads / f"{digest}-{name}.part")
 
     def _check(self, files: tuple[ModelFile, ...], staging: Path) -> None:
         """Check pinned digests, then load the set as the daemon would (blocking)."""

@@ -7,6 +7,7 @@ import contextlib
 import logging
 import os
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,24 +96,25 @@ class FaceDbService:
                 await context.progress(done, total, message)
 
         self.installer.progress = report
-        self._busy = True
-        try:
+
+        async def step() -> Installed:
             offer = await self.installer.offer(args.source, args.version)
-            installed = await self.installer.install(offer)
-        except AlreadyInstalled as err:
-            await context.progress(1, 1, str(err))
-            return
-        except FaceDbError as err:
-            raise PermanentJobError(str(err)) from None
-        finally:
-            self._busy = False
-        await self._use(installed, context)
+            return await self.installer.install(offer)
+
+        await self._change(context, step)
 
     async def rollback(self, context: JobContext, args: RollbackArgs) -> None:
         """Return to the previous release (the job handler)."""
+        await self._change(context, self.installer.rollback)
+
+    async def _change(self, context: JobContext, step: Callable[[], Awaitable[Installed]]) -> None:
+        """Run an install or rollback; failures are one line and the old release serves on."""
         self._busy = True
         try:
-            installed = await self.installer.rollback()
+            installed = await step()
+        except AlreadyInstalled as err:
+            await context.progress(1, 1, str(err))
+            return
         except FaceDbError as err:
             raise PermanentJobError(str(err)) from None
         finally:
