@@ -145,3 +145,22 @@ async def test_release_switched_by_the_command_line_is_loaded(
         return ((await status(client))["loaded"] or {}).get("version") == "2026.11.01"
 
     await eventually(loaded, timeout=20)
+
+
+async def test_install_without_models_says_identification_is_not_ready(
+    aiohttp_client: ClientFactory, tmp_path: Path, face_kit: Kit, release_server: ReleaseServer
+) -> None:
+    config = config_for(tmp_path, face_kit, release_server)
+    config = dataclasses.replace(
+        config, faces=dataclasses.replace(config.faces, models_dir=str(tmp_path / "none"))
+    )
+    client = await aiohttp_client(build_app(config, TOKEN))
+    zipped = release_zip(tmp_path, "2026.10.01")
+    resp = await client.post("/api/v1/facedb/install", headers=AUTH, json={"source": str(zipped)})
+    done = await finished_job(client, (await resp.json())["id"])
+    assert done["state"] == "succeeded"
+    message = done["progress"]["message"]
+    assert message.startswith("release 2026.10.01 installed; identification is not ready")
+    assert "model files missing" in message
+    after = await status(client)
+    assert (after["installed_version"], after["loaded"]) == ("2026.10.01", None)

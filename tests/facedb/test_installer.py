@@ -301,3 +301,12 @@ def test_config_defaults_point_at_the_public_releases() -> None:
     assert config.source == "github:carrotwaxr/stash-sense-data"
     assert config.check_interval_hours == 0
     assert dataclasses.replace(config, source="x").source == "x"
+
+
+async def test_a_crashed_try_leaves_nothing_behind(tmp_path: Path) -> None:
+    crashed = tmp_path / "face-db" / "staging" / "0123456789ab"
+    crashed.mkdir(parents=True)
+    (crashed / "faces.json").write_text("[]")
+    installer = make_installer(tmp_path, None)
+    await installer.install(await installer.offer(str(release_zip(tmp_path, "2026.10.01"))))
+    assert not leftovers(tmp_path)

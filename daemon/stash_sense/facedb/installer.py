@@ -97,6 +97,8 @@ class Installer:
             state = layout.read_state()
             if offer.version is not None and self._is_current(offer.version, state):
                 raise AlreadyInstalled(f"release {offer.version} is already installed")
+            # under the lock nobody else is unpacking: anything here is a crashed try's
+            await asyncio.to_thread(shutil.rmtree, layout.staging, True)
             archive = await self._fetch(offer)
             staging = layout.staging / uuid.uuid4().hex[:12]
             try:

@@ -129,7 +129,14 @@ class FaceDbService:
             self.update.update_available = newer(
                 self.update.latest.get("version"), installed.version
             )
-        await context.progress(1, 1, f"release {installed.version} is in use")
+        status = self._faces.status
+        message = f"release {installed.version} is in use"
+        if not status.ready:
+            message = (
+                f"release {installed.version} installed; "
+                f"identification is not ready: {status.error}"
+            )
+        await context.progress(1, 1, message)
 
     async def watch(self, interval: float = 5.0) -> None:
         """Reload when another process (`stash-sense facedb install`) switches the release."""
