@@ -5,17 +5,16 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Awaitable
+from pathlib import Path
 from typing import TextIO, TypeVar
 
 from stash_sense.config import Config
-from stash_sense.daemon import data_dir
 from stash_sense.facedb.download import FreeSpace, disk_free
 from stash_sense.facedb.installer import AlreadyInstalled, Installer
 from stash_sense.facedb.layout import FaceDbError
-from stash_sense.facedb.models import ModelInstaller
 from stash_sense.facedb.source import newer
 
-CACHE_FILE = "face-db-verified.json"  # the daemon's checksum cache, so it trusts what we hashed
+CACHE_FILE = "face-db-verified.json"  # the daemon's checksum cache (daemon.py names it too)
 _WIDTH = 30
 _MB = 1_000_000
 _REDRAW_SECONDS = 0.2
@@ -63,7 +62,7 @@ def _installer(config: Config, progress: TerminalProgress, free_space: FreeSpace
     return Installer(
         config.faces,
         config.facedb,
-        cache_file=data_dir(config) / CACHE_FILE,
+        cache_file=Path(config.paths.data_dir).expanduser().resolve() / CACHE_FILE,
         progress=progress,
         free_space=free_space,
     )
@@ -126,6 +125,9 @@ async def models_install(
     config: Config, *, source: str | None = None, free_space: FreeSpace = disk_free
 ) -> int:
     """Install the three models."""
+    # imported here: the models pull in ONNX Runtime and OpenCV, which facedb commands never need
+    from stash_sense.facedb.models import ModelInstaller  # noqa: PLC0415
+
     progress = TerminalProgress()
     installer = ModelInstaller(
         config.faces, config.facedb, progress=progress, free_space=free_space
