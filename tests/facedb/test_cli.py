@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import shutil
 import sys
 import zipfile
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from stash_sense.cli import main
+from stash_sense.facedb.command import TerminalProgress
 from stash_sense.faces.pipeline import MODEL_FILES
 from tests.facedb.releases import release_zip
 from tests.facedb.server import REPO, ReleaseServer, release_server
@@ -150,3 +152,23 @@ def test_models_install_from_folder_zip_and_broken(
     good = (face_kit.models_dir / "facenet512.onnx").read_bytes()
     assert (models / "facenet512.onnx").read_bytes() == good
     assert not [p for p in models.iterdir() if p.name.startswith(".staging")]
+
+
+class Terminal(io.StringIO):
+    """A text stream that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+async def test_progress_bar_on_a_terminal() -> None:
+    screen = Terminal()
+    progress = TerminalProgress(screen)
+    await progress("downloading", 0, 4_000_000)
+    await progress("downloading", 4_000_000, 4_000_000)
+    await progress("verifying", 0, None)
+    progress.finish()
+    text = screen.getvalue()
+    assert "\rdownloading [" + "-" * 30 + "] 0.0/4.0 MB" in text
+    assert "\rdownloading [" + "#" * 30 + "] 4.0/4.0 MB\n" in text
+    assert "verifying" not in text  # stages without a size draw no bar
