@@ -20,15 +20,19 @@ from stash_sense.analyzers.service import build_service
 from stash_sense.api import analyzers as analyzer_routes
 from stash_sense.api import audit as audit_routes
 from stash_sense.api import auth, events, health, jobs, review, scenes
+from stash_sense.api import facedb as facedb_routes
+from stash_sense.api import library as library_routes
 from stash_sense.api.cors import cors_middleware
 from stash_sense.api.errors import error_middleware
 from stash_sense.changes import ChangeHub
 from stash_sense.config import Config
 from stash_sense.events.feedback import FeedbackLog
 from stash_sense.events.file_check import FileCheck
+from stash_sense.events.first_run import FirstRun
 from stash_sense.events.intake import EventIntake
 from stash_sense.events.reconcile import Reconciler
 from stash_sense.events.subscriptions import SubscriptionListener
+from stash_sense.facedb.context import facedb_ctx
 from stash_sense.identify import SceneIdentifier
 from stash_sense.identify.backfill import Backfill
 from stash_sense.identify.service import FaceService
@@ -46,6 +50,7 @@ from stash_sense.keys import (
     INTERRUPTED_WRITES,
     JOB_QUEUE,
     JOB_REGISTRY,
+    LIBRARY,
     RECONCILER,
     REVIEW,
     STARTED_AT,
@@ -99,6 +104,7 @@ def build_app(config: Config, token: str) -> web.Application:
             _queue_ctx,
             _stash_ctx,
             _faces_ctx,
+            facedb_ctx,
             _events_ctx,
             _tagging_ctx,
             _analyzers_ctx,
@@ -108,6 +114,8 @@ def build_app(config: Config, token: str) -> web.Application:
     )
     for module in (health, jobs, events, scenes, review, audit_routes, analyzer_routes):
         app.add_routes(module.routes)
+    app.add_routes(facedb_routes.routes)
+    app.add_routes(library_routes.routes)
     return app
 
 
@@ -211,7 +219,13 @@ async def _events_ctx(app: web.Application) -> AsyncIterator[None]:
     db, queue, stash = app[DATABASE], app[JOB_QUEUE], app[STASH]
     registry = app[JOB_REGISTRY]
     ledger = SceneLedger(db)
-    reconciler = Reconciler(stash, ledger, queue, Watermarks(db), config.events)
+    first_run = FirstRun(
+        stash, db, queue, backfill_on_first_run=config.events.backfill_on_first_run
+    )
+    app[LIBRARY] = first_run
+    reconciler = Reconciler(
+        stash, ledger, queue, Watermarks(db), config.events, on_first_run=first_run.record
+    )
     identifier = SceneIdentifier(
         stash,
         ledger,

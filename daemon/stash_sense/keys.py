@@ -7,8 +7,10 @@ from aiohttp import web
 from stash_sense.analyzers.service import AnalyzerService
 from stash_sense.changes import ChangeHub
 from stash_sense.config import Config
+from stash_sense.events.first_run import FirstRun
 from stash_sense.events.intake import EventIntake
 from stash_sense.events.reconcile import Reconciler
+from stash_sense.facedb.service import FaceDbService
 from stash_sense.identify.job import SceneIdentifier
 from stash_sense.identify.service import FaceService
 from stash_sense.identify.store import IdentificationStore
@@ -38,3 +40,5 @@ AUDIT = web.AppKey("audit", AuditLog)
 INTERRUPTED_WRITES = web.AppKey("interrupted_writes", InterruptedWrites)
 TAGGING = web.AppKey("tagging", TaggingEngine)
 ANALYZERS = web.AppKey("analyzers", AnalyzerService)
+FACEDB = web.AppKey("facedb", FaceDbService)
+LIBRARY = web.AppKey("library", FirstRun)

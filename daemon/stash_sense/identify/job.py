@@ -120,6 +120,7 @@ class SceneIdentifier:
                 http_headers=headers,
                 tagged=tagged,
                 cancelled=lambda: context.cancel_requested,
+                pipeline=pipeline,  # the release this job started on, even if one is swapped in
             )
         except Cancelled:
             raise JobCancelled(f"scene {args.scene_id}: cancelled") from None
