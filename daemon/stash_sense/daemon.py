@@ -55,12 +55,13 @@ from stash_sense.queue.maintenance import JobPruner, PruneJobsArgs
 from stash_sense.review import ReviewQueue
 from stash_sense.scenes import SceneLedger
 from stash_sense.stash.client import StashClient
-from stash_sense.stash.monitor import StashMonitor, StashStatus
+from stash_sense.stash.monitor import StashMonitor, StashStatus, is_outage
 from stash_sense.store import Database
 from stash_sense.store.watermarks import Watermarks
 from stash_sense.tagging.applier import Applier
 from stash_sense.tagging.audit import AuditLog
 from stash_sense.tagging.engine import TaggingEngine
+from stash_sense.tagging.job import IdentificationTagger
 from stash_sense.tagging.resolver import PerformerResolver, domain_of
 from stash_sense.tagging.suggestion import (
     PerformerCreator,
@@ -98,6 +99,8 @@ def build_app(config: Config, token: str) -> web.Application:
             _events_ctx,
             _tagging_ctx,
             _analyzers_ctx,
+            # Every listener is attached above: only now may stored events be replayed.
+            _intake_ctx,
             _workers_ctx,
             _maintenance_ctx,
         ]
@@ -127,8 +130,16 @@ async def _review_ctx(app: web.Application) -> AsyncIterator[None]:
     review_queue = ReviewQueue(app[DATABASE])
     await review_queue.start()
     app[REVIEW] = review_queue
+    grace = app[CONFIG].queue.shutdown_grace_seconds
+
+    async def stop_accepting(_app: web.Application) -> None:
+        # On shutdown, before aiohttp waits for open requests: a bulk accept in
+        # flight stops taking items instead of holding the shutdown up.
+        await review_queue.close(grace)
+
+    app.on_shutdown.append(stop_accepting)
     yield
-    await review_queue.close()
+    await review_queue.close(grace)
 
 
 async def _queue_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -164,6 +175,8 @@ async def _stash_ctx(app: web.Application) -> AsyncIterator[None]:
         interval=config.stash.check_interval_seconds,
         on_ready=lambda ready: queue.set_capability(STASH_CAPABILITY, ready),
     )
+    # A job that cannot reach Stash takes Stash down at once and waits for it.
+    queue.add_outage(STASH_CAPABILITY, is_outage, monitor.mark_down)
     async with _background(monitor.run(), "stash-monitor"):
         yield
     await client.close()
@@ -194,7 +207,7 @@ async def _faces_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _events_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Register the scene jobs, replay unmapped events, listen and reconcile."""
+    """Build the identifier, the intake and the reconciler, and register the scene jobs."""
     config = app[CONFIG]
     db, queue, stash = app[DATABASE], app[JOB_QUEUE], app[STASH]
     registry = app[JOB_REGISTRY]
@@ -216,15 +229,21 @@ async def _events_ctx(app: web.Application) -> AsyncIterator[None]:
         Backfill(stash, ledger, queue, config.events.reconcile_page_size).job_type(),
     ):
         registry.register(job_type)
-    intake = EventIntake(db, queue, ledger, FeedbackLog(db))
-    app[EVENT_INTAKE] = intake
+    app[EVENT_INTAKE] = EventIntake(db, queue, ledger, FeedbackLog(db))
     app[RECONCILER] = reconciler
+    yield
+
+
+async def _intake_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Map events stored before the last stop, reconcile, and listen to Stash."""
+    config = app[CONFIG]
+    intake, reconciler = app[EVENT_INTAKE], app[RECONCILER]
     replayed = await intake.replay_pending()
     if replayed:
         _LOGGER.info("Mapped %d events stored before the last stop", replayed)
     await reconciler.request("start-up")
     listener = SubscriptionListener(
-        stash, reconciler.request, max_backoff=config.events.reconnect_max_seconds
+        app[STASH], reconciler.request, max_backoff=config.events.reconnect_max_seconds
     )
 
     async def reconcile() -> None:
@@ -270,7 +289,9 @@ async def _tagging_ctx(app: web.Application) -> AsyncIterator[None]:
     )
     app[AUDIT] = audit
     app[TAGGING] = engine
-    app[IDENTIFIER].identified.append(engine.on_identified)
+    tagger = IdentificationTagger(engine, app[IDENTIFICATIONS], stash, app[JOB_QUEUE])
+    app[JOB_REGISTRY].register(tagger.job_type())
+    app[IDENTIFIER].identified.append(tagger.enqueue)
     intake = app[EVENT_INTAKE]
     intake.performers_edited.append(engine.on_performers_edited)
     intake.scene_deleted.append(engine.on_scene_deleted)

@@ -65,8 +65,12 @@ async def make_world(
 
 
 async def identified(daemon: Daemon, count: int = 1) -> None:
+    """Wait for `count` identifications and their tagging (a job of its own)."""
+
     async def done() -> bool:
-        return len(await daemon.jobs("identify_scene", JobState.SUCCEEDED)) >= count
+        if len(await daemon.jobs("identify_scene", JobState.SUCCEEDED)) < count:
+            return False
+        return len(await daemon.jobs("tag_identification", JobState.SUCCEEDED)) >= count
 
     await eventually(done, timeout=30)
 

@@ -154,16 +154,18 @@ class JobStore:
             (error, run_at, time.time(), job_id),
         )
 
-    async def release(self, job_ids: Collection[int]) -> None:
-        """Requeue jobs interrupted by shutdown without counting the attempt."""
+    async def release(
+        self, job_ids: Collection[int], *, run_at: float | None = None, note: str | None = None
+    ) -> None:
+        """Requeue running jobs without counting the attempt (shutdown, an outage)."""
         now = time.time()
         async with self.db.transaction() as conn:
             for job_id in job_ids:
                 await conn.execute(
                     "UPDATE jobs SET state = 'queued', attempts = MAX(attempts - 1, 0),"
-                    " run_at = ?, started_at = NULL, updated_at = ?"
-                    " WHERE id = ? AND state = 'running'",
-                    (now, now, job_id),
+                    " run_at = ?, started_at = NULL, updated_at = ?,"
+                    " last_error = COALESCE(?, last_error) WHERE id = ? AND state = 'running'",
+                    (now if run_at is None else run_at, now, note, job_id),
                 )
 
     async def recover(self) -> Recovered:

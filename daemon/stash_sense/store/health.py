@@ -1,0 +1,78 @@
+"""Whether the database accepts writes: the last write error, classified, until one succeeds."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+
+_LOGGER = logging.getLogger(__name__)
+
+# Primary SQLite result codes (extended codes keep these in their low byte).
+_SQLITE_BUSY = 5
+_SQLITE_LOCKED = 6
+_SQLITE_READONLY = 8
+_SQLITE_FULL = 13
+
+
+class StoreProblem(StrEnum):
+    """Why writes to the database fail."""
+
+    DISK_FULL = "disk_full"
+    READ_ONLY = "read_only"
+    LOCKED = "locked"
+    OTHER = "other"
+
+
+def classify(err: BaseException) -> StoreProblem | None:
+    """Say which store problem an exception is, or None when it is not one.
+
+    Constraint violations and programming errors are bugs or bad input, not an
+    unhealthy store, so only operational errors (the file, the disk, a lock) count.
+    """
+    if not isinstance(err, sqlite3.OperationalError | sqlite3.DatabaseError) or isinstance(
+        err, sqlite3.IntegrityError | sqlite3.ProgrammingError | sqlite3.InterfaceError
+    ):
+        return None
+    code = getattr(err, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    text = str(err).lower()
+    if primary == _SQLITE_FULL or "disk is full" in text:
+        return StoreProblem.DISK_FULL
+    if primary == _SQLITE_READONLY or "readonly database" in text:
+        return StoreProblem.READ_ONLY
+    if primary in (_SQLITE_BUSY, _SQLITE_LOCKED) or "is locked" in text:
+        return StoreProblem.LOCKED
+    if isinstance(err, sqlite3.OperationalError):
+        return StoreProblem.OTHER
+    return None
+
+
+@dataclass
+class StoreHealth:
+    """The last write failure of the database, cleared by the next successful write."""
+
+    problem: StoreProblem | None = None
+    error: str | None = None
+    since: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Tell whether the last write succeeded."""
+        return self.problem is None
+
+    def failed(self, problem: StoreProblem, err: BaseException) -> None:
+        """Record a failed write; log only when the state changes."""
+        if self.problem is None:
+            _LOGGER.error("Database writes fail (%s): %s", problem.value, err)
+            self.since = time.time()
+        self.problem = problem
+        self.error = str(err)
+
+    def succeeded(self) -> None:
+        """Record a successful write."""
+        if self.problem is not None:
+            _LOGGER.info("Database writes work again after %s", self.problem.value)
+        self.problem = self.error = self.since = None
