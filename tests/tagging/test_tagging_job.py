@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from stash_sense.keys import DATABASE
 from stash_sense.queue import JobState
 from tests.daemons import DaemonFactory
 from tests.faces.kit import ALICE, Kit
@@ -76,3 +77,25 @@ async def test_identification_completes_while_stash_writes_stall(
     (tagging,) = await daemon.jobs("tag_identification")
     # The timeouts meant "Stash is down": the job waited without counting an attempt.
     assert tagging.state is JobState.SUCCEEDED and tagging.attempts == 1
+
+
+async def test_identification_never_tagged_is_tagged_by_the_next_identify(
+    fake_stash_factory: Any, fake_stashbox_factory: Any, start_daemon: DaemonFactory, face_kit: Kit
+) -> None:
+    world = await make_world(fake_stash_factory, fake_stashbox_factory, start_daemon, mode="auto")
+    stash, daemon = world.stash, world.daemon
+    assert world.alice is not None
+    scene = stash.library.add_scene(title="again", path=str(face_kit.alice_long))
+    path = f"{daemon.url}/api/v1/scenes/{scene.id}/identify"
+    headers = {"Authorization": "Bearer test-token-0123456789"}
+    await daemon.session.post(path, headers=headers)
+    await identified(daemon)
+    # As if the process had died after storing the identification, before tagging it.
+    stash.library.scene(scene.id).performer_ids.clear()
+    await daemon.app[DATABASE].execute("UPDATE identifications SET tagged_at = NULL")
+
+    await daemon.session.post(path, headers=headers)
+    await identified(daemon, 2)
+    assert performers_of(stash, scene.id) == {world.alice.id}
+    identify = await daemon.jobs("identify_scene")
+    assert identify[0].progress.message == "already identified with these models"

@@ -391,7 +391,6 @@ class JobQueue:
             reason,
         )
 
-
     async def _park(self, job: Job, err: BaseException, reason: str) -> bool:
         """Requeue a job that failed for an outage, not counting the attempt; say if so."""
         if isinstance(err, STORE_ERRORS):

@@ -89,7 +89,6 @@ class StashMonitor:
         self._on_ready(False)
         self._wake.set()
 
-
     async def check(self) -> None:
         """Probe Stash once and update the status."""
         status = self.status

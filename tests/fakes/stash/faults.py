@@ -71,7 +71,9 @@ class Faults:
         operation: str | None = None,
     ) -> Fault:
         """Answer with ``status`` instead of handling the request."""
-        return self._add(Fault("http_error", status=status, body=body, operation=operation), duration_s, count)
+        return self._add(
+            Fault("http_error", status=status, body=body, operation=operation), duration_s, count
+        )
 
     def drop(
         self,
