@@ -10,7 +10,7 @@ from stash_sense.analyzers.registry import UnknownAnalyzer
 from stash_sense.analyzers.runner import run_key
 from stash_sense.analyzers.service import build_service
 from stash_sense.config import Config
-from stash_sense.daemon import DB_FILE, data_dir
+from stash_sense.config.paths import database_file
 from stash_sense.queue import JobStore
 from stash_sense.review import ReviewQueue
 from stash_sense.stash.client import StashClient
@@ -44,7 +44,7 @@ class ProgressBar:
 
 async def analyze_command(config: Config, name: str, *, full: bool) -> int:
     """Run one analyzer now; return 0 on success, 1 with a one-line reason otherwise."""
-    db = Database(data_dir(config) / DB_FILE, busy_timeout_ms=config.store.busy_timeout_ms)
+    db = Database(database_file(config), busy_timeout_ms=config.store.busy_timeout_ms)
     bar = ProgressBar(sys.stderr)
     try:
         await db.open()

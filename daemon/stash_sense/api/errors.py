@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from stash_sense.store import classify
+from stash_sense.store import StoreProblem, classify
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -60,20 +59,19 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         text = err.text or ""
         message = err.reason if not text or text.startswith(f"{err.status}:") else text
         raise ApiError(err.status, code, message) from None
-    except sqlite3.Error as err:
+    except Exception as err:
         problem = classify(err)
-        if problem is None:
-            _LOGGER.exception("Unhandled error on %s %s", request.method, request.path)
-            raise ApiError(500, "internal", "internal error; see the daemon log") from None
-        # The store refuses writes (full disk, read-only, locked): nothing was stored,
-        # and the client may send the same request again later.
-        _LOGGER.warning("%s %s refused: the database %s", request.method, request.path, problem)
-        raise ApiError(
-            503,
-            "store_unavailable",
-            f"the daemon's database cannot store this now ({problem.value}): {err}",
-            reason=problem.value,
-        ) from None
-    except Exception:
+        if problem is not None and problem is not StoreProblem.OTHER:
+            # The store refuses writes (full disk, read-only, locked): nothing was
+            # stored, and the client may send the same request again later.
+            _LOGGER.warning(
+                "%s %s refused: the database is %s", request.method, request.path, problem
+            )
+            raise ApiError(
+                503,
+                "store_unavailable",
+                f"the daemon's database cannot store this now ({problem.value}): {err}",
+                reason=problem.value,
+            ) from None
         _LOGGER.exception("Unhandled error on %s %s", request.method, request.path)
         raise ApiError(500, "internal", "internal error; see the daemon log") from None
