@@ -64,8 +64,13 @@ async def running(tmp_path: Path) -> AsyncIterator[Running]:
             # Recording this failure needs new pages: it hits the full disk.
             raise RuntimeError("x" * HUGE)
 
+    async def writer(ctx: JobContext, _args: Args) -> None:
+        attempts.append(ctx.job.attempts)
+        await app[DATABASE].execute("INSERT INTO filler VALUES (randomblob(?))", (HUGE,))
+
     app = build_app(daemon_config(tmp_path / "data"), TOKEN)
     app[JOB_REGISTRY].register(JobType("test.fails_once", Args, handler, resource=Resource.CPU))
+    app[JOB_REGISTRY].register(JobType("test.writes", Args, writer, resource=Resource.IO))
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     session = aiohttp.ClientSession()
@@ -148,3 +153,31 @@ async def test_full_disk_keeps_workers_alive_and_the_queue_resumes(running: Runn
         "schema_version": (await running.health())["database"]["schema_version"],
     }
     assert len(worker_tasks()) == WORKERS and not any(t.done() for t in worker_tasks())
+
+
+async def test_a_job_whose_writes_are_refused_waits_without_burning_attempts(
+    running: Running,
+) -> None:
+    app = running.server.app
+    queue = app[JOB_QUEUE]
+    await fill_up(running.db)
+    enqueued = await queue.enqueue(app[JOB_REGISTRY].get("test.writes"), Args())
+    job_id = enqueued.job.id
+
+    async def refused_twice() -> bool:
+        return len(running.attempts) >= 2
+
+    await eventually(refused_twice, timeout=10)
+    job = await queue.store.get(job_id)
+    assert job is not None and job.state is JobState.QUEUED
+    assert job.attempts == 0 and job.last_error is not None and "full" in job.last_error
+    async with running.db.transaction() as conn:
+        await conn.execute("PRAGMA max_page_count = 1073741823")
+
+    async def done() -> bool:
+        found = await queue.store.get(job_id)
+        return found is not None and found.state is JobState.SUCCEEDED
+
+    await eventually(done, timeout=40)
+    job = await queue.store.get(job_id)
+    assert job is not None and job.attempts == 1  # the refused runs did not count

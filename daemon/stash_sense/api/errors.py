@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from stash_sense.store import StoreProblem, classify
+from stash_sense.store import refusal
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -60,8 +60,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         message = err.reason if not text or text.startswith(f"{err.status}:") else text
         raise ApiError(err.status, code, message) from None
     except Exception as err:
-        problem = classify(err)
-        if problem is not None and problem is not StoreProblem.OTHER:
+        problem = refusal(err)
+        if problem is not None:
             # The store refuses writes (full disk, read-only, locked): nothing was
             # stored, and the client may send the same request again later.
             _LOGGER.warning(

@@ -18,7 +18,7 @@ from stash_sense.queue.errors import JobCancelled, PermanentJobError, UnknownJob
 from stash_sense.queue.models import Job, JobState, Resource
 from stash_sense.queue.registry import JobContext, JobRegistry, JobType
 from stash_sense.queue.store import Enqueued, JobStore, NewJob
-from stash_sense.store import StoreError
+from stash_sense.store import StoreError, refusal
 
 _LOGGER = logging.getLogger(__name__)
 # A store that refuses writes (disk full, read-only, locked) is waited out, not fatal.
@@ -393,7 +393,7 @@ class JobQueue:
 
     async def _park(self, job: Job, err: BaseException, reason: str) -> bool:
         """Requeue a job that failed for an outage, not counting the attempt; say if so."""
-        if isinstance(err, STORE_ERRORS):
+        if refusal(err) is not None:
             # The database refused the handler's writes: wait it out, do not burn attempts.
             delay = max(self._store_delay, STORE_RETRY_FIRST_SECONDS)
             await self.store.release([job.id], run_at=time.time() + delay, note=reason)

@@ -50,6 +50,12 @@ def classify(err: BaseException) -> StoreProblem | None:
     return None
 
 
+def refusal(err: BaseException) -> StoreProblem | None:
+    """Say why the store refused a write (full, read-only, locked); None for anything else."""
+    problem = classify(err)
+    return None if problem is StoreProblem.OTHER else problem
+
+
 @dataclass
 class StoreHealth:
     """The last write failure of the database, cleared by the next successful write."""
