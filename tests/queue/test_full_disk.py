@@ -165,11 +165,13 @@ async def test_a_job_whose_writes_are_refused_waits_without_burning_attempts(
     job_id = enqueued.job.id
 
     async def refused_twice() -> bool:
-        return len(running.attempts) >= 2
+        job = await queue.store.get(job_id)
+        assert job is not None
+        return len(running.attempts) >= 2 and job.state is JobState.QUEUED
 
     await eventually(refused_twice, timeout=10)
     job = await queue.store.get(job_id)
-    assert job is not None and job.state is JobState.QUEUED
+    assert job is not None
     assert job.attempts == 0 and job.last_error is not None and "full" in job.last_error
     async with running.db.transaction() as conn:
         await conn.execute("PRAGMA max_page_count = 1073741823")

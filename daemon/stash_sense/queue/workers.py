@@ -95,6 +95,7 @@ class JobQueue:
         self._stop = asyncio.Event()
         self._outages: list[Outage] = []
         self._store_delay = 0.0  # current backoff while the store refuses work; 0 when fine
+        self._refused = 0  # handlers refused by the store since a job last succeeded
 
     # -- enqueueing --------------------------------------------------------------
 
@@ -341,6 +342,7 @@ class JobQueue:
             await self._persist(job, "its failure", lambda: self._record_failure(job, err))
         else:
             await self._persist(job, "its success", lambda: self.store.succeed(job.id))
+            self._refused = 0
             _LOGGER.info("Job %d %s succeeded", job.id, job.type)
 
     async def _invoke(self, job_type: JobType[Any], context: JobContext) -> None:
@@ -394,9 +396,11 @@ class JobQueue:
     async def _park(self, job: Job, err: BaseException, reason: str) -> bool:
         """Requeue a job that failed for an outage, not counting the attempt; say if so."""
         if refusal(err) is not None:
-            # The database refused the handler's writes: wait it out, do not burn attempts.
-            delay = max(self._store_delay, STORE_RETRY_FIRST_SECONDS)
+            # The database refused the handler's writes: wait it out, do not burn
+            # attempts, and wait longer each time until a job succeeds again.
+            delay = min(STORE_RETRY_FIRST_SECONDS * 2**self._refused, STORE_RETRY_MAX_SECONDS)
             await self.store.release([job.id], run_at=time.time() + delay, note=reason)
+            self._refused += 1
             return True
         requires = self.registry.get(job.type).requires if job.type in self.registry else ()
         for outage in self._outages:

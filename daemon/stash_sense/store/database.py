@@ -160,6 +160,7 @@ class Database:
         async with self._write_lock:
             try:
                 await conn.execute("BEGIN IMMEDIATE")
+                changes = conn.total_changes
                 try:
                     yield conn
                     await conn.execute("COMMIT")
@@ -175,7 +176,10 @@ class Database:
                 if problem is not None:
                     self.health.failed(problem, err)
                 raise
-            self.health.succeeded()
+            if conn.total_changes != changes:
+                # Only a write that stored something shows the store works again: a
+                # claim that found no job succeeds even on a full disk.
+                self.health.succeeded()
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one write statement in its own transaction; return the affected row count."""

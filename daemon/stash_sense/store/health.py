@@ -15,6 +15,7 @@ _SQLITE_BUSY = 5
 _SQLITE_LOCKED = 6
 _SQLITE_READONLY = 8
 _SQLITE_FULL = 13
+LOG_QUIET_SECONDS = 60.0
 
 
 class StoreProblem(StrEnum):
@@ -63,6 +64,9 @@ class StoreHealth:
     problem: StoreProblem | None = None
     error: str | None = None
     since: float | None = None
+    _logged: StoreProblem | None = None
+    _logged_at: float = 0.0
+    _recovered_at: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -70,15 +74,22 @@ class StoreHealth:
         return self.problem is None
 
     def failed(self, problem: StoreProblem, err: BaseException) -> None:
-        """Record a failed write; log only when the state changes."""
+        """Record a failed write; log a new problem, or one back after a quiet minute."""
+        now = time.time()
         if self.problem is None:
-            _LOGGER.error("Database writes fail (%s): %s", problem.value, err)
-            self.since = time.time()
+            self.since = now
         self.problem = problem
         self.error = str(err)
+        # A full disk often lets some writes through (those that need no new page):
+        # the state flickers, and one line a minute says enough.
+        if problem != self._logged or now - self._logged_at > LOG_QUIET_SECONDS:
+            _LOGGER.error("Database writes fail (%s): %s", problem.value, err)
+            self._logged, self._logged_at = problem, now
 
     def succeeded(self) -> None:
-        """Record a successful write."""
-        if self.problem is not None:
+        """Record a successful write; say so (at most once a minute) after a failure."""
+        now = time.time()
+        if self.problem is not None and now - self._recovered_at > LOG_QUIET_SECONDS:
             _LOGGER.info("Database writes work again after %s", self.problem.value)
+            self._recovered_at = now
         self.problem = self.error = self.since = None
