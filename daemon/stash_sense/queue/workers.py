@@ -58,6 +58,23 @@ class Outage:
 
 
 @dataclass
+class _Backoff:
+    """A capped exponential wait between attempts against a store that refuses work."""
+
+    delay: float = STORE_RETRY_FIRST_SECONDS
+
+    async def wait(self, stop: asyncio.Event) -> None:
+        """Wait the current delay (less if the queue stops), then double it."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), self.delay)
+        self.delay = min(self.delay * 2, STORE_RETRY_MAX_SECONDS)
+
+    def reset(self) -> None:
+        """Start from the first delay again."""
+        self.delay = STORE_RETRY_FIRST_SECONDS
+
+
+@dataclass
 class _Pool:
     """The workers of one resource class."""
 
@@ -94,7 +111,7 @@ class JobQueue:
         self._running: dict[int, _Running] = {}
         self._stop = asyncio.Event()
         self._outages: list[Outage] = []
-        self._store_delay = 0.0  # current backoff while the store refuses work; 0 when fine
+        self._store_paused = False  # the store refused work and nothing went through since
         self._refused = 0  # handlers refused by the store since a job last succeeded
 
     # -- enqueueing --------------------------------------------------------------
@@ -237,13 +254,15 @@ class JobQueue:
         A store error never ends a worker: it backs off and tries again, so the
         queue resumes by itself once the database accepts writes again.
         """
+        backoff = _Backoff()
         while not self._stop.is_set():
             try:
                 await self._work_once(pool)
             except STORE_ERRORS as err:
-                await self._store_trouble(err)
+                self._store_refused(err)
+                await backoff.wait(self._stop)
             else:
-                self._store_fine()
+                backoff.reset()
 
     async def _work_once(self, pool: _Pool) -> None:
         """Claim one job and run it, or wait for one."""
@@ -257,25 +276,22 @@ class JobQueue:
         if job is None:
             await self._idle(pool, types)
             return
+        self._store_works()
         # Another job may be due too: let a sibling worker look for it.
         pool.wake.set()
         await self._run(job)
 
-    async def _store_trouble(self, err: BaseException) -> None:
-        """Log the first store error of an episode, then wait a growing delay."""
-        if self._store_delay == 0.0:
+    def _store_refused(self, err: BaseException) -> None:
+        """Log the first store error of an episode (all workers share one)."""
+        if not self._store_paused:
             _LOGGER.warning("Job queue paused: the database refuses work (%s); retrying", err)
-            self._store_delay = STORE_RETRY_FIRST_SECONDS
-        delay = self._store_delay
-        self._store_delay = min(delay * 2, STORE_RETRY_MAX_SECONDS)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stop.wait(), delay)
+            self._store_paused = True
 
-    def _store_fine(self) -> None:
-        """Note that the store answered again."""
-        if self._store_delay:
+    def _store_works(self) -> None:
+        """Note a write that went through: the episode, if any, is over."""
+        if self._store_paused:
             _LOGGER.info("Job queue resumed: the database accepts work again")
-            self._store_delay = 0.0
+            self._store_paused = False
 
     async def _persist(self, job: Job, what: str, action: Callable[[], Awaitable[None]]) -> None:
         """Record a job's outcome, retrying through store errors until it is stored.
@@ -283,6 +299,7 @@ class JobQueue:
         Only shutdown gives up: the job then stays `running` in the store, and the
         next start requeues it, so its outcome may be redone but is never lost.
         """
+        backoff = _Backoff()
         while True:
             try:
                 await action()
@@ -296,9 +313,10 @@ class JobQueue:
                         err,
                     )
                     return
-                await self._store_trouble(err)
+                self._store_refused(err)
+                await backoff.wait(self._stop)
             else:
-                self._store_fine()
+                self._store_works()
                 return
 
     async def _idle(self, pool: _Pool, types: Iterable[str]) -> None:
