@@ -217,7 +217,8 @@ def _run(args: argparse.Namespace) -> int:
     config, _ = loaded
     # Imported here so `config check` stays fast and works without the heavy stack.
     from stash_sense.api.auth import ensure_token  # noqa: PLC0415
-    from stash_sense.daemon import build_app, data_dir, serve  # noqa: PLC0415
+    from stash_sense.config.paths import data_dir  # noqa: PLC0415
+    from stash_sense.daemon import build_app, serve  # noqa: PLC0415
     from stash_sense.store import StoreError  # noqa: PLC0415
 
     setup_logging(config.log.level, secrets=[config.stash.api_key, config.server.token])

@@ -16,6 +16,7 @@ from stash_sense.identify.service import FaceService
 from stash_sense.identify.store import IdentificationStore
 from stash_sense.queue import JobQueue, JobRegistry
 from stash_sense.review import ReviewQueue
+from stash_sense.scenes import SceneLedger
 from stash_sense.stash.client import StashClient
 from stash_sense.stash.monitor import StashStatus
 from stash_sense.store import Database
@@ -34,6 +35,7 @@ EVENT_INTAKE = web.AppKey("event_intake", EventIntake)
 RECONCILER = web.AppKey("reconciler", Reconciler)
 FACES = web.AppKey("faces", FaceService)
 IDENTIFICATIONS = web.AppKey("identifications", IdentificationStore)
+SCENES = web.AppKey("scenes", SceneLedger)
 REVIEW = web.AppKey("review", ReviewQueue)
 IDENTIFIER = web.AppKey("identifier", SceneIdentifier)
 AUDIT = web.AppKey("audit", AuditLog)

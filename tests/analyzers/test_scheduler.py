@@ -16,9 +16,12 @@ from stash_sense.analyzers.scheduler import AnalyzerScheduler, _first_fire
 from stash_sense.analyzers.state import AnalyzerStateStore
 from stash_sense.config import Config
 from stash_sense.config.model import AnalyzersConfig
+from stash_sense.queue import JobStore, Resource
+from stash_sense.queue.store import NewJob
 from stash_sense.stash import StashClient
 from stash_sense.store import Database
 from tests.analyzers.fakes import QuickAnalyzer
+from tests.helpers import eventually
 
 
 @pytest.fixture
@@ -83,3 +86,45 @@ def test_first_fire_counts_from_the_last_run() -> None:
     nightly = parse_schedule("cron:0 3 * * *")
     assert _first_fire(nightly, (now - timedelta(days=2)).timestamp(), now) == now
     assert _first_fire(nightly, now.timestamp(), now) is None  # the trigger decides
+
+
+async def test_a_fire_the_store_refused_is_queued_once_it_recovers(tmp_path: Path) -> None:
+    db = Database(tmp_path / "db.sqlite")
+    await db.open()
+    jobs = JobStore(db)
+
+    async def fire(name: str) -> None:
+        await jobs.enqueue_many(
+            [NewJob("analyzer.run", {"name": name}, Resource.IO, 0, 3, f"analyzer:{name}")]
+        )
+
+    registry = AnalyzerRegistry([QuickAnalyzer(StashClient(Config().stash), Config())])
+    config = AnalyzersConfig(schedules=["quick=interval:1h"], start_delay_seconds=0)
+    scheduler = AnalyzerScheduler(registry, AnalyzerStateStore(db), config, fire)
+    scheduler.retry_first_seconds = 0.1
+    # A real SQLite refusal: the writer connection may only read.
+    async with db.transaction() as conn:
+        await conn.execute("PRAGMA query_only = ON")
+    try:
+        await scheduler.start()  # never ran: due at once, and the store refuses the job
+
+        async def refused() -> bool:
+            return db.health.problem == "read_only"
+
+        await eventually(refused)
+        await asyncio.sleep(0.5)
+        assert (await jobs.list()).total == 0
+        # A read-only writer cannot even begin a transaction: switch it back directly.
+        writer = db._writer
+        assert writer is not None
+        await writer.execute("PRAGMA query_only = OFF")
+
+        async def queued() -> bool:
+            return (await jobs.list()).total == 1
+
+        # Not at the next interval (an hour away): as soon as the store takes it.
+        await eventually(queued, timeout=5)
+        assert db.health.ok
+    finally:
+        scheduler.shutdown()
+        await db.close()

@@ -11,6 +11,7 @@ import aiohttp
 
 from stash_sense.identify import IDENTIFY_SCENE
 from stash_sense.queue import JobState
+from stash_sense.tagging.job import TAG_IDENTIFICATION
 from tests.daemons import AUTH, Daemon, DaemonFactory
 from tests.faces.kit import ALICE, ALICE_LONG_SWITCH, BOB, Kit, frames_with
 from tests.fakes.stash.library import Performer, StashBoxConfig
@@ -66,8 +67,12 @@ async def make_world(
 
 
 async def identified(daemon: Daemon, count: int = 1) -> None:
+    """Wait for `count` identifications and their tagging (a job of its own)."""
+
     async def done() -> bool:
-        return len(await daemon.jobs(IDENTIFY_SCENE, JobState.SUCCEEDED)) >= count
+        if len(await daemon.jobs(IDENTIFY_SCENE, JobState.SUCCEEDED)) < count:
+            return False
+        return len(await daemon.jobs(TAG_IDENTIFICATION, JobState.SUCCEEDED)) >= count
 
     await eventually(done, timeout=30)
 

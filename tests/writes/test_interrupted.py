@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from stash_sense.daemon import DB_FILE
+from stash_sense.config.paths import DB_FILE
 from stash_sense.keys import AUDIT
 from stash_sense.queue import JobState
 from stash_sense.store import Database

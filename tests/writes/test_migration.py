@@ -6,7 +6,7 @@ import json
 import time
 from pathlib import Path
 
-from stash_sense.daemon import DB_FILE
+from stash_sense.config.paths import DB_FILE
 from stash_sense.store import Database
 from stash_sense.store.database import bundled_migrations
 from tests.daemons import AUTH, DaemonFactory

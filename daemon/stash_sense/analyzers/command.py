@@ -10,7 +10,7 @@ from stash_sense.analyzers.registry import UnknownAnalyzer
 from stash_sense.analyzers.runner import run_key
 from stash_sense.analyzers.service import build_service
 from stash_sense.config import Config
-from stash_sense.daemon import DB_FILE, data_dir
+from stash_sense.config.paths import CROPS_DIR, data_dir, database_file
 from stash_sense.identify.store import IdentificationStore
 from stash_sense.queue import JobStore
 from stash_sense.review import ReviewQueue
@@ -45,14 +45,14 @@ class ProgressBar:
 
 async def analyze_command(config: Config, name: str, *, full: bool) -> int:
     """Run one analyzer now; return 0 on success, 1 with a one-line reason otherwise."""
-    db = Database(data_dir(config) / DB_FILE, busy_timeout_ms=config.store.busy_timeout_ms)
+    db = Database(database_file(config), busy_timeout_ms=config.store.busy_timeout_ms)
     bar = ProgressBar(sys.stderr)
     try:
         await db.open()
         async with StashClient(config.stash) as stash:
             reviews = ReviewQueue(db)
             # Read only here: duplicate scenes compare the casts faces identified.
-            faces = IdentificationStore(db, data_dir(config) / "crops", max_crop_bytes=0)
+            faces = IdentificationStore(db, data_dir(config) / CROPS_DIR, max_crop_bytes=0)
             services = AnalyzerServices(stash, config, db, reviews, AuditLog(db), faces)
             service = build_service(services)
             service.registry.get(name)

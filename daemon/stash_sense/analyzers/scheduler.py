@@ -7,6 +7,8 @@ the overrides in our database at every start, and "when did it last run" lives i
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -24,6 +26,9 @@ from stash_sense.config.model import AnalyzersConfig
 _LOGGER = logging.getLogger(__name__)
 # Overdue analyzers start this far apart, not all in the same instant.
 _CATCH_UP_STAGGER = timedelta(seconds=5)
+# A fire that could not be queued (the store refused it) is retried this often, growing.
+RETRY_FIRST_SECONDS = 1.0
+RETRY_MAX_SECONDS = 60.0
 
 Fire = Callable[[str], Awaitable[object]]
 
@@ -57,6 +62,9 @@ class AnalyzerScheduler:
         for name in unknown:
             _LOGGER.warning("analyzers config names an unknown analyzer %r", name)
         self._overrides: dict[str, AnalyzerState] = {}
+        self._unfired: set[str] = set()
+        self._retry: asyncio.Task[None] | None = None
+        self.retry_first_seconds = RETRY_FIRST_SECONDS
         self._scheduler = AsyncIOScheduler(
             job_defaults={
                 # APScheduler's default grace of 1 s silently drops a run that fires
@@ -86,6 +94,8 @@ class AnalyzerScheduler:
         """Stop firing (queued runs stay queued)."""
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
+        if self._retry is not None:
+            self._retry.cancel()
 
     def effective(self, name: str) -> Schedule:
         """Return the schedule in force for an analyzer (API override, config, default)."""
@@ -139,11 +149,30 @@ class AnalyzerScheduler:
         return first is not None and catch_up is not None and first <= catch_up
 
     async def _fire_job(self, name: str) -> None:
-        """Queue a run; failures are logged, the schedule goes on."""
+        """Queue a run; one that cannot be queued now is retried until it is."""
         try:
             await self._fire(name)
-        except Exception:
-            _LOGGER.exception("Could not queue a scheduled run of analyzer %s", name)
+        except Exception as err:
+            _LOGGER.error(
+                "Could not queue a scheduled run of analyzer %s (%s); retrying until it is",
+                name,
+                err,
+            )
+            self._unfired.add(name)
+            if self._retry is None or self._retry.done():
+                self._retry = asyncio.create_task(self._retry_unfired(), name="analyzer-refire")
+
+    async def _retry_unfired(self) -> None:
+        """Queue the runs whose fire failed, with a growing delay, until none is left."""
+        delay = self.retry_first_seconds
+        while self._unfired:
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RETRY_MAX_SECONDS)
+            for name in sorted(self._unfired):
+                with contextlib.suppress(Exception):
+                    await self._fire(name)
+                    self._unfired.discard(name)
+                    _LOGGER.info("Queued the delayed scheduled run of analyzer %s", name)
 
 
 def _first_fire(trigger: BaseTrigger, last_run_at: float | None, at: datetime) -> datetime | None:

@@ -9,6 +9,8 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from stash_sense.store import refusal
+
 _LOGGER = logging.getLogger(__name__)
 
 _CODES = {
@@ -57,6 +59,19 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         text = err.text or ""
         message = err.reason if not text or text.startswith(f"{err.status}:") else text
         raise ApiError(err.status, code, message) from None
-    except Exception:
+    except Exception as err:
+        problem = refusal(err)
+        if problem is not None:
+            # The store refuses writes (full disk, read-only, locked): nothing was
+            # stored, and the client may send the same request again later.
+            _LOGGER.warning(
+                "%s %s refused: the database is %s", request.method, request.path, problem
+            )
+            raise ApiError(
+                503,
+                "store_unavailable",
+                f"the daemon's database cannot store this now ({problem.value}): {err}",
+                reason=problem.value,
+            ) from None
         _LOGGER.exception("Unhandled error on %s %s", request.method, request.path)
         raise ApiError(500, "internal", "internal error; see the daemon log") from None

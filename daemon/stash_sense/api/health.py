@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict
+from typing import Any
 
 from aiohttp import web
 
@@ -20,17 +21,27 @@ async def health(request: web.Request) -> web.Response:
     """Report version, uptime, Stash, database and queue state; never needs a token."""
     app = request.app
     db = app[DATABASE]
-    db_ok = await db.ping()
-    counts = await app[JOB_QUEUE].store.counts() if db_ok else {}
+    readable = await db.ping()
+    writable = db.health.ok
+    counts = await app[JOB_QUEUE].store.counts() if readable else {}
     stash = app[STASH_STATUS]
+    database: dict[str, Any] = {
+        "ok": readable and writable,
+        "schema_version": await db.schema_version() if readable else None,
+    }
+    if not writable:
+        # Why writes fail (disk_full, read_only, locked, other) until one succeeds.
+        database.update(
+            problem=db.health.problem, error=db.health.error, since=iso(db.health.since)
+        )
     body = {
-        "status": "ok" if db_ok and stash.ready else "degraded",
+        "status": "ok" if database["ok"] and stash.ready else "degraded",
         "version": __version__,
         "uptime_seconds": round(time.time() - app[STARTED_AT], 3),
         "stash": {**asdict(stash), "checked_at": iso(stash.checked_at)},
-        "database": {"ok": db_ok, "schema_version": await db.schema_version() if db_ok else None},
+        "database": database,
         "queue": {state.value: n for state, n in counts.items()},
         "faces": asdict(app[FACES].status),
-        "library": await app[LIBRARY].summary() if db_ok else None,
+        "library": await app[LIBRARY].summary() if readable else None,
     }
     return web.json_response(body)

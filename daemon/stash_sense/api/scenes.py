@@ -66,6 +66,7 @@ async def identification(request: web.Request) -> web.Response:
         "pipeline_version": found.pipeline_version,
         "forced": found.forced,
         "created_at": iso(found.created_at),
+        "tagged_at": iso(found.tagged_at),
         **result,
     }
     return web.json_response(body)

@@ -133,7 +133,8 @@ class QueueConfig:
     )
     shutdown_grace_seconds: float = setting(
         30.0,
-        "On shutdown, how long running jobs may finish before they are requeued.",
+        "On shutdown, how long running jobs (and review accepts) may finish before they"
+        " are requeued (accepts: left pending).",
         min=0,
         max=3600,
     )

@@ -5,16 +5,15 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Awaitable
-from pathlib import Path
 from typing import TextIO, TypeVar
 
 from stash_sense.config import Config
+from stash_sense.config.paths import FACE_DB_VERIFIED, data_dir
 from stash_sense.facedb.download import FreeSpace, disk_free
 from stash_sense.facedb.installer import AlreadyInstalled, Installer
 from stash_sense.facedb.layout import FaceDbError
 from stash_sense.facedb.source import newer
 
-CACHE_FILE = "face-db-verified.json"  # the daemon's checksum cache (daemon.py names it too)
 _WIDTH = 30
 _MB = 1_000_000
 _REDRAW_SECONDS = 0.2
@@ -62,7 +61,7 @@ def _installer(config: Config, progress: TerminalProgress, free_space: FreeSpace
     return Installer(
         config.faces,
         config.facedb,
-        cache_file=Path(config.paths.data_dir).expanduser().resolve() / CACHE_FILE,
+        cache_file=data_dir(config) / FACE_DB_VERIFIED,
         progress=progress,
         free_space=free_space,
     )

@@ -78,3 +78,29 @@ class SceneResult:
                 face.pop("crop_jpeg", None)
         data["unknown_persons"] = len(self.unknown)
         return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SceneResult:
+        """Rebuild a stored result (as `to_json` wrote it; crops are referenced by id)."""
+        persons = [
+            PersonResult(
+                index=p["index"],
+                frame_count=p["frame_count"],
+                face_count=p["face_count"],
+                best=MatchInfo(**p["best"]) if p["best"] is not None else None,
+                alternatives=[MatchInfo(**a) for a in p["alternatives"]],
+                reason=p["reason"],
+                evidence=[
+                    FaceEvidence(
+                        timestamp=e["timestamp"],
+                        box=tuple(e["box"]),
+                        score=e["score"],
+                        crop_id=e.get("crop_id"),
+                    )
+                    for e in p["evidence"]
+                ],
+            )
+            for p in data["persons"]
+        ]
+        fields = {k: v for k, v in data.items() if k not in ("persons", "unknown_persons")}
+        return cls(persons=persons, **fields)

@@ -8,14 +8,13 @@ import sys
 from pathlib import Path
 
 from stash_sense.config import Config
-from stash_sense.daemon import DB_FILE, data_dir
-from stash_sense.faces.database import FaceDatabase
-from stash_sense.faces.pipeline import FaceModels, FacePipeline
+from stash_sense.config.paths import database_file
 from stash_sense.faces.result import SceneResult
 from stash_sense.faces.source import resolve_source
 from stash_sense.faces.types import FaceError, VideoError
 from stash_sense.identify.backfill import BACKFILL, PRIORITY, RESOURCE, BackfillArgs
 from stash_sense.identify.job import universal_id
+from stash_sense.identify.service import FaceService, FacesUnavailable, build_face_service
 from stash_sense.queue import Job, JobStore
 from stash_sense.queue.store import NewJob
 from stash_sense.stash.client import StashClient
@@ -27,7 +26,7 @@ _POLL_SECONDS = 1.0
 
 async def enqueue_backfill(config: Config, *, wait: bool) -> int:
     """Queue the backfill job (once) and optionally follow it; return the exit code."""
-    db = Database(data_dir(config) / DB_FILE, busy_timeout_ms=config.store.busy_timeout_ms)
+    db = Database(database_file(config), busy_timeout_ms=config.store.busy_timeout_ms)
     try:
         await db.open()
     except StoreError as err:
@@ -84,13 +83,23 @@ async def identify_command(
     config: Config, *, scene_id: int | None, video: Path | None, as_json: bool
 ) -> int:
     """Identify one scene (via Stash) or one local file and print the result."""
-    faces = config.faces
-    loop = asyncio.get_running_loop()
+    # The same face service as the daemon's: same loading, checks and executor.
+    faces = build_face_service(config)
     try:
-        pipeline = await loop.run_in_executor(None, _load_pipeline, config)
-    except (FaceError, OSError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
+        try:
+            await faces.pipeline()
+        except FacesUnavailable as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 1
+        return await _identify(config, faces, scene_id=scene_id, video=video, as_json=as_json)
+    finally:
+        await asyncio.to_thread(faces.close)
+
+
+async def _identify(
+    config: Config, faces: FaceService, *, scene_id: int | None, video: Path | None, as_json: bool
+) -> int:
+    """Find the video (a file, or a scene's in Stash), identify it and print the result."""
     headers: dict[str, str] | None = None
     tagged: list[str] = []
     if video is not None:
@@ -108,7 +117,7 @@ async def identify_command(
             return 1
         try:
             source = resolve_source(
-                scene.primary_file.path, scene.paths.stream, faces.path_mappings
+                scene.primary_file.path, scene.paths.stream, config.faces.path_mappings
             )
         except VideoError as err:
             print(f"error: {err}", file=sys.stderr)
@@ -122,11 +131,8 @@ async def identify_command(
             for link in performer.stash_ids
         ]
     try:
-        result = await loop.run_in_executor(
-            None,
-            lambda: pipeline.identify(
-                location, description=description, http_headers=headers, tagged=tagged
-            ),
+        result = await faces.identify(
+            location, description=description, http_headers=headers, tagged=tagged
         )
     except FaceError as err:
         print(f"error: {err}", file=sys.stderr)
@@ -136,18 +142,6 @@ async def identify_command(
     else:
         print(render_table(result))
     return 0
-
-
-def _load_pipeline(config: Config) -> FacePipeline:
-    """Load models and database (blocking)."""
-    models = FaceModels.load(Path(config.faces.models_dir).expanduser().resolve(), config.faces)
-    database = FaceDatabase.load(
-        Path(config.faces.database_dir).expanduser().resolve(),
-        verify=config.faces.verify_checksums,
-        ef=config.faces.query_ef,
-        cache_file=data_dir(config) / "face-db-verified.json",
-    )
-    return FacePipeline(models, database, config.faces)
 
 
 def render_table(result: SceneResult) -> str:

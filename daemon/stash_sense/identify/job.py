@@ -12,7 +12,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from stash_sense.faces.pipeline import Cancelled
-from stash_sense.faces.result import SceneResult
 from stash_sense.faces.source import resolve_source
 from stash_sense.faces.types import VideoError
 from stash_sense.identify.service import FaceService, FacesUnavailable
@@ -28,12 +27,14 @@ from stash_sense.queue import (
 )
 from stash_sense.scenes import SceneLedger, file_key
 from stash_sense.stash.client import StashClient
-from stash_sense.stash.models import Scene
 from stash_sense.stashbox import domain_of
 
 _LOGGER = logging.getLogger(__name__)
 IDENTIFY_SCENE = "identify_scene"
-Identified = Callable[[Scene, int, SceneResult], Awaitable[None]]
+# Called with (scene id, identification id) once a result is stored. Listeners must
+# only queue durable work (tagging is its own job): identification never waits on
+# Stash writes, and a listener that fails makes the job retry, which calls it again.
+Identified = Callable[[int, int], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,9 @@ class SceneIdentifier:
             and latest.pipeline_version == pipeline.version
         ):
             await self._ledger.mark_identified(args.scene_id, key)
+            if latest.tagged_at is None:
+                # Saved by an attempt that stopped before its follow-up work was queued.
+                await self._announce(args.scene_id, latest.id)
             await context.progress(1, 1, "already identified with these models")
             return
         try:
@@ -139,8 +143,12 @@ class SceneIdentifier:
             names,
             result.timings_ms["total"] / 1000,
         )
+        await self._announce(args.scene_id, ident_id)
+
+    async def _announce(self, scene_id: int, ident_id: int) -> None:
+        """Tell the listeners that an identification is stored."""
         for listener in self.identified:
-            await listener(scene, ident_id, result)
+            await listener(scene_id, ident_id)
 
     def job_type(self) -> JobType[IdentifySceneArgs]:
         """Describe the job for the registry."""

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stash_sense.config import FacesConfig
+from stash_sense.config import Config, FacesConfig
+from stash_sense.config.paths import FACE_DB_VERIFIED, data_dir
 from stash_sense.facedb.layout import active_database_dir
 from stash_sense.faces.database import FaceDatabase
 from stash_sense.faces.pipeline import MODEL_FILES, FaceModels, FacePipeline
@@ -159,3 +160,13 @@ class FaceService:
     def close(self) -> None:
         """Stop the executor (running work finishes first)."""
         self._executor.shutdown(wait=True, cancel_futures=True)
+
+
+def build_face_service(config: Config) -> FaceService:
+    """Build the face service that the daemon and the `identify` command share."""
+    return FaceService(
+        config.faces,
+        cache_file=data_dir(config) / FACE_DB_VERIFIED,
+        workers=config.queue.concurrency.gpu,
+    )
+

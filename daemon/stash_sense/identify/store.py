@@ -32,6 +32,7 @@ class Identification:
     forced: bool
     result: dict[str, Any]
     created_at: float
+    tagged_at: float | None = None
 
     @classmethod
     def from_row(cls, row: aiosqlite.Row) -> Identification:
@@ -44,6 +45,7 @@ class Identification:
             bool(row["forced"]),
             json.loads(row["result"]),
             row["created_at"],
+            row["tagged_at"],
         )
 
 
@@ -88,6 +90,18 @@ class IdentificationStore:
             )
             out.update((int(r["scene_id"]), json.loads(r["result"])) for r in rows)
         return out
+
+    async def get(self, ident_id: int) -> Identification | None:
+        """Return one identification (None once pruned)."""
+        row = await self._db.fetch_one("SELECT * FROM identifications WHERE id = ?", (ident_id,))
+        return Identification.from_row(row) if row is not None else None
+
+    async def mark_tagged(self, ident_id: int) -> None:
+        """Record that tagging acted on this identification."""
+        await self._db.execute(
+            "UPDATE identifications SET tagged_at = ? WHERE id = ? AND tagged_at IS NULL",
+            (time.time(), ident_id),
+        )
 
     async def save(
         self, scene_id: int, file_key: str, version: str, result: SceneResult, *, forced: bool

@@ -14,6 +14,7 @@ from stash_sense.queue.store import JobStore
 _LOGGER = logging.getLogger(__name__)
 PRUNE_JOBS = "maintenance.prune_jobs"
 _DAY = 86_400.0
+PRUNE_JOBS = "maintenance.prune_jobs"
 
 
 @dataclass(frozen=True)

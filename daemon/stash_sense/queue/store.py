@@ -175,8 +175,10 @@ class JobStore:
             )
         self._announce("retrying", row)
 
-    async def release(self, job_ids: Collection[int]) -> None:
-        """Requeue jobs interrupted by shutdown without counting the attempt."""
+    async def release(
+        self, job_ids: Collection[int], *, run_at: float | None = None, note: str | None = None
+    ) -> None:
+        """Requeue running jobs without counting the attempt (shutdown, an outage)."""
         now = time.time()
         rows = []
         async with self.db.transaction() as conn:
@@ -184,9 +186,10 @@ class JobStore:
                 row = await _fetch_one(
                     conn,
                     "UPDATE jobs SET state = 'queued', attempts = MAX(attempts - 1, 0),"
-                    " run_at = ?, started_at = NULL, updated_at = ?"
-                    " WHERE id = ? AND state = 'running' RETURNING *",
-                    (now, now, job_id),
+                    " run_at = ?, started_at = NULL, updated_at = ?,"
+                    " last_error = COALESCE(?, last_error) WHERE id = ? AND state = 'running'"
+                    " RETURNING *",
+                    (now if run_at is None else run_at, now, note, job_id),
                 )
                 rows.append(row)
         for row in rows:

@@ -6,8 +6,9 @@ import asyncio
 import contextlib
 import logging
 import random
+import sqlite3
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,8 +18,13 @@ from stash_sense.queue.errors import JobCancelled, PermanentJobError, UnknownJob
 from stash_sense.queue.models import Job, JobState, Resource
 from stash_sense.queue.registry import JobContext, JobRegistry, JobType
 from stash_sense.queue.store import Enqueued, JobStore, NewJob
+from stash_sense.store import StoreError, refusal
 
 _LOGGER = logging.getLogger(__name__)
+# A store that refuses writes (disk full, read-only, locked) is waited out, not fatal.
+STORE_ERRORS = (sqlite3.Error, StoreError)
+STORE_RETRY_FIRST_SECONDS = 0.2
+STORE_RETRY_MAX_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,32 @@ class _Running:
     context: JobContext
     task: asyncio.Task[None]
     shutdown: bool = False
+
+
+@dataclass(frozen=True)
+class Outage:
+    """Errors that mean a capability is down: the job is parked, the attempt not counted."""
+
+    capability: str
+    matches: Callable[[BaseException], bool]
+    on_down: Callable[[BaseException], None]
+
+
+@dataclass
+class _Backoff:
+    """A capped exponential wait between attempts against a store that refuses work."""
+
+    delay: float = STORE_RETRY_FIRST_SECONDS
+
+    async def wait(self, stop: asyncio.Event) -> None:
+        """Wait the current delay (less if the queue stops), then double it."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), self.delay)
+        self.delay = min(self.delay * 2, STORE_RETRY_MAX_SECONDS)
+
+    def reset(self) -> None:
+        """Start from the first delay again."""
+        self.delay = STORE_RETRY_FIRST_SECONDS
 
 
 @dataclass
@@ -78,6 +110,9 @@ class JobQueue:
         }
         self._running: dict[int, _Running] = {}
         self._stop = asyncio.Event()
+        self._outages: list[Outage] = []
+        self._store_paused = False  # the store refused work and nothing went through since
+        self._refused = 0  # handlers refused by the store since a job last succeeded
 
     # -- enqueueing --------------------------------------------------------------
 
@@ -153,6 +188,15 @@ class JobQueue:
         else:
             self._capabilities.discard(name)
 
+    def add_outage(
+        self,
+        capability: str,
+        matches: Callable[[BaseException], bool],
+        on_down: Callable[[BaseException], None],
+    ) -> None:
+        """Treat errors that `matches` as `capability` being down, not as a failed attempt."""
+        self._outages.append(Outage(capability, matches, on_down))
+
     @property
     def running_ids(self) -> list[int]:
         """Ids of jobs executing in this process."""
@@ -205,21 +249,75 @@ class JobQueue:
         ]
 
     async def _work(self, pool: _Pool) -> None:
-        """Claim and run jobs of one resource class until the queue stops."""
+        """Claim and run jobs of one resource class until the queue stops.
+
+        A store error never ends a worker: it backs off and tries again, so the
+        queue resumes by itself once the database accepts writes again.
+        """
+        backoff = _Backoff()
         while not self._stop.is_set():
-            pool.wake.clear()
-            types = self._eligible_types(pool.resource)
-            job = await self.store.claim(pool.resource, types, time.time())
-            if job is not None and self._stop.is_set():
-                # Claimed while shutdown began: hand it back untouched.
-                await self.store.release([job.id])
+            try:
+                await self._work_once(pool)
+            except STORE_ERRORS as err:
+                self._store_refused(err)
+                await backoff.wait(self._stop)
+            else:
+                backoff.reset()
+
+    async def _work_once(self, pool: _Pool) -> None:
+        """Claim one job and run it, or wait for one."""
+        pool.wake.clear()
+        types = self._eligible_types(pool.resource)
+        job = await self.store.claim(pool.resource, types, time.time())
+        if job is not None and self._stop.is_set():
+            # Claimed while shutdown began: hand it back untouched.
+            await self.store.release([job.id])
+            return
+        if job is None:
+            await self._idle(pool, types)
+            return
+        self._store_works()
+        # Another job may be due too: let a sibling worker look for it.
+        pool.wake.set()
+        await self._run(job)
+
+    def _store_refused(self, err: BaseException) -> None:
+        """Log the first store error of an episode (all workers share one)."""
+        if not self._store_paused:
+            _LOGGER.warning("Job queue paused: the database refuses work (%s); retrying", err)
+            self._store_paused = True
+
+    def _store_works(self) -> None:
+        """Note a write that went through: the episode, if any, is over."""
+        if self._store_paused:
+            _LOGGER.info("Job queue resumed: the database accepts work again")
+            self._store_paused = False
+
+    async def _persist(self, job: Job, what: str, action: Callable[[], Awaitable[None]]) -> None:
+        """Record a job's outcome, retrying through store errors until it is stored.
+
+        Only shutdown gives up: the job then stays `running` in the store, and the
+        next start requeues it, so its outcome may be redone but is never lost.
+        """
+        backoff = _Backoff()
+        while True:
+            try:
+                await action()
+            except STORE_ERRORS as err:
+                if self._stop.is_set():
+                    _LOGGER.warning(
+                        "Job %d %s: could not record %s (%s); it runs again at the next start",
+                        job.id,
+                        job.type,
+                        what,
+                        err,
+                    )
+                    return
+                self._store_refused(err)
+                await backoff.wait(self._stop)
+            else:
+                self._store_works()
                 return
-            if job is None:
-                await self._idle(pool, types)
-                continue
-            # Another job may be due too: let a sibling worker look for it.
-            pool.wake.set()
-            await self._run(job)
 
     async def _idle(self, pool: _Pool, types: Iterable[str]) -> None:
         """Sleep until woken, the next job is due, or the safety-net poll."""
@@ -250,14 +348,19 @@ class JobQueue:
         finally:
             self._running.pop(job.id, None)
             if task.cancelled() and running.shutdown:
-                await self.store.release([job.id])
+                with contextlib.suppress(*STORE_ERRORS):
+                    # Left running in the store, the next start requeues it instead.
+                    await self.store.release([job.id])
         if task.cancelled():
             if not running.shutdown:
-                await self.store.mark_cancelled(job.id, "cancelled")
+                await self._persist(
+                    job, "its cancellation", lambda: self.store.mark_cancelled(job.id, "cancelled")
+                )
         elif (err := task.exception()) is not None:
-            await self._record_failure(job, err)
+            await self._persist(job, "its failure", lambda: self._record_failure(job, err))
         else:
-            await self.store.succeed(job.id)
+            await self._persist(job, "its success", lambda: self.store.succeed(job.id))
+            self._refused = 0
             _LOGGER.info("Job %d %s succeeded", job.id, job.type)
 
     async def _invoke(self, job_type: JobType[Any], context: JobContext) -> None:
@@ -275,6 +378,8 @@ class JobQueue:
     async def _record_failure(self, job: Job, err: BaseException) -> None:
         """Retry, fail or cancel a job after its handler raised."""
         reason = _describe(err)
+        if await self._park(job, err, reason):
+            return
         if isinstance(err, JobCancelled):
             await self.store.mark_cancelled(job.id)
             _LOGGER.info("Job %d %s cancelled", job.id, job.type)
@@ -305,6 +410,33 @@ class JobQueue:
             delay,
             reason,
         )
+
+    async def _park(self, job: Job, err: BaseException, reason: str) -> bool:
+        """Requeue a job that failed for an outage, not counting the attempt; say if so."""
+        if refusal(err) is not None:
+            # The database refused the handler's writes: wait it out, do not burn
+            # attempts, and wait longer each time until a job succeeds again.
+            delay = min(STORE_RETRY_FIRST_SECONDS * 2**self._refused, STORE_RETRY_MAX_SECONDS)
+            await self.store.release([job.id], run_at=time.time() + delay, note=reason)
+            self._refused += 1
+            return True
+        requires = self.registry.get(job.type).requires if job.type in self.registry else ()
+        for outage in self._outages:
+            if outage.capability in requires and outage.matches(err):
+                if outage.capability in self._capabilities:
+                    _LOGGER.warning(
+                        "Job %d %s: %s is down (%s); its jobs wait for it",
+                        job.id,
+                        job.type,
+                        outage.capability,
+                        reason,
+                    )
+                # Down before the release, so no worker claims the job again meanwhile.
+                self.set_capability(outage.capability, False)
+                outage.on_down(err)
+                await self.store.release([job.id], note=reason)
+                return True
+        return False
 
 
 def _describe(err: BaseException) -> str:

@@ -279,6 +279,9 @@ class ReviewQueue:
         results: list[BulkItemResult] = []
         skip: ItemError | None = None
         for item_id in targets:
+            if skip is None and self._accepts.closed:
+                # Shutdown began: what was not done stays pending for the next start.
+                skip = ItemError("skipped", "not attempted: the daemon is shutting down")
             if skip is not None:
                 results.append(BulkItemResult(item_id, None, skip))
                 continue

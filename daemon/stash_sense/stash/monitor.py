@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from stash_sense.stash.errors import StashError
+from stash_sense.stash.errors import StashError, StashUnavailable
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -58,6 +59,7 @@ class StashMonitor:
         self._interval = interval
         self._on_ready = on_ready
         self._first_retry = first_retry
+        self._wake = asyncio.Event()
 
     async def run(self) -> None:
         """Check forever: at the interval when up, with backoff when down."""
@@ -66,10 +68,26 @@ class StashMonitor:
             await self.check()
             if self.status.reachable:
                 delay = self._first_retry
-                await asyncio.sleep(self._interval)
+                await self._sleep(self._interval)
             else:
-                await asyncio.sleep(delay)
+                await self._sleep(delay)
                 delay = min(delay * 2, self._interval)
+
+    async def _sleep(self, seconds: float) -> None:
+        """Sleep, or less when a job reports Stash down."""
+        self._wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), seconds)
+
+    def mark_down(self, err: BaseException) -> None:
+        """Take Stash as unreachable now (a job could not reach it) and probe again soon."""
+        status = self.status
+        if status.reachable:
+            _LOGGER.warning("Stash is unreachable, retrying in the background: %s", err)
+        status.reachable = False
+        status.error = str(err)
+        self._on_ready(False)
+        self._wake.set()
 
     async def check(self) -> None:
         """Probe Stash once and update the status."""
@@ -100,3 +118,8 @@ class StashMonitor:
                 _LOGGER.warning("Stash is unreachable, retrying in the background: %s", err)
         status.checked_at = time.time()
         self._on_ready(status.ready)
+
+
+def is_outage(err: BaseException) -> bool:
+    """Tell whether a job's error means Stash did not answer at all (not an HTTP error)."""
+    return isinstance(err, StashUnavailable) and err.status is None

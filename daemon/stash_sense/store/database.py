@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import sqlite3
@@ -15,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import aiosqlite
+
+from stash_sense.store.health import StoreHealth, classify
 
 _LOGGER = logging.getLogger(__name__)
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
@@ -70,6 +73,7 @@ class Database:
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
+        self.health = StoreHealth()
 
     async def open(self) -> None:
         """Open both connections and bring the schema up to date."""
@@ -154,13 +158,28 @@ class Database:
         """Run a write transaction on the single writer connection."""
         conn = self._require(self._writer)
         async with self._write_lock:
-            await conn.execute("BEGIN IMMEDIATE")
             try:
-                yield conn
-            except BaseException:
-                await conn.execute("ROLLBACK")
+                await conn.execute("BEGIN IMMEDIATE")
+                changes = conn.total_changes
+                try:
+                    yield conn
+                    await conn.execute("COMMIT")
+                except BaseException:
+                    # A failed COMMIT (disk full) leaves the transaction open; SQLite
+                    # may also have rolled it back already on its own.
+                    if conn.in_transaction:
+                        with contextlib.suppress(sqlite3.Error):
+                            await conn.execute("ROLLBACK")
+                    raise
+            except Exception as err:
+                problem = classify(err)
+                if problem is not None:
+                    self.health.failed(problem, err)
                 raise
-            await conn.execute("COMMIT")
+            if conn.total_changes != changes:
+                # Only a write that stored something shows the store works again: a
+                # claim that found no job succeeds even on a full disk.
+                self.health.succeeded()
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one write statement in its own transaction; return the affected row count."""

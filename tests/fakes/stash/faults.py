@@ -18,6 +18,11 @@ class Fault:
     seconds: float = 0.0
     status: int = 503
     body: str = ""
+    operation: str | None = None  # only requests of this GraphQL operation, else all
+
+    def applies_to(self, operation: str | None) -> bool:
+        """Return whether the fault targets a request of `operation`."""
+        return self.operation is None or self.operation == operation
 
     def active(self, now: float) -> bool:
         """Return whether the fault still applies."""
@@ -48,10 +53,14 @@ class Faults:
         return fault
 
     def latency(
-        self, seconds: float, duration_s: float | None = None, count: int | None = None
+        self,
+        seconds: float,
+        duration_s: float | None = None,
+        count: int | None = None,
+        operation: str | None = None,
     ) -> Fault:
         """Delay each request by ``seconds`` for ``duration_s`` and/or ``count`` requests."""
-        return self._add(Fault("latency", seconds=seconds), duration_s, count)
+        return self._add(Fault("latency", seconds=seconds, operation=operation), duration_s, count)
 
     def http_error(
         self,
@@ -59,23 +68,31 @@ class Faults:
         duration_s: float | None = None,
         count: int | None = None,
         body: str = "",
+        operation: str | None = None,
     ) -> Fault:
         """Answer with ``status`` instead of handling the request."""
-        return self._add(Fault("http_error", status=status, body=body), duration_s, count)
+        return self._add(
+            Fault("http_error", status=status, body=body, operation=operation), duration_s, count
+        )
 
-    def drop(self, duration_s: float | None = None, count: int | None = None) -> Fault:
+    def drop(
+        self,
+        duration_s: float | None = None,
+        count: int | None = None,
+        operation: str | None = None,
+    ) -> Fault:
         """Close the TCP connection without sending any response."""
-        return self._add(Fault("drop"), duration_s, count)
+        return self._add(Fault("drop", operation=operation), duration_s, count)
 
     def clear(self) -> None:
         """Remove every fault."""
         self.active.clear()
 
-    def take(self) -> list[Fault]:
+    def take(self, operation: str | None = None) -> list[Fault]:
         """Return the faults that apply to the current request, consuming their budget."""
         now = time.monotonic()
         self.active = [f for f in self.active if f.active(now)]
-        applied = list(self.active)
+        applied = [f for f in self.active if f.applies_to(operation)]
         for fault in applied:
             fault.consume()
             self.injected.append(fault.kind)

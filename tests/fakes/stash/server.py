@@ -77,6 +77,18 @@ RequestErrors = list[dict[str, Any]]
 _RECORDED_HEADERS = ("User-Agent", "Content-Type", "Origin", "Sec-WebSocket-Protocol")
 
 
+async def _operation_name(request: web.Request) -> str | None:
+    """Return the operation a GraphQL POST names (its body is cached for the handler)."""
+    if request.method != "POST" or request.content_type != "application/json":
+        return None
+    try:
+        body = await request.json()
+    except ValueError:
+        return None
+    name = body.get("operationName") if isinstance(body, dict) else None
+    return name if isinstance(name, str) else None
+
+
 def _request_errors(errors: Iterable[GraphQLError], code: str) -> list[dict[str, Any]]:
     out = []
     for error in errors:
@@ -240,7 +252,7 @@ class FakeStash:
     async def _fault_middleware(
         self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
     ) -> web.StreamResponse:
-        for fault in self.faults.take():
+        for fault in self.faults.take(await _operation_name(request)):
             if fault.kind == "latency":
                 await asyncio.sleep(fault.seconds)
             elif fault.kind == "drop":

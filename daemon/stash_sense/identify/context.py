@@ -1,0 +1,66 @@
+"""The identification domain's start-up context: face service, results, identify jobs."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from stash_sense.config.paths import CROPS_DIR, data_dir
+from stash_sense.identify.backfill import Backfill
+from stash_sense.identify.job import SceneIdentifier
+from stash_sense.identify.service import build_face_service
+from stash_sense.identify.store import IdentificationStore
+from stash_sense.keys import (
+    CHANGES,
+    CONFIG,
+    DATABASE,
+    FACES,
+    IDENTIFICATIONS,
+    IDENTIFIER,
+    JOB_QUEUE,
+    JOB_REGISTRY,
+    SCENES,
+    STASH,
+)
+from stash_sense.lifecycle import background
+from stash_sense.scenes import SceneLedger
+
+
+async def identify_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Load the face models in the background; register `identify_scene` and backfill."""
+    config = app[CONFIG]
+    db, stash, queue = app[DATABASE], app[STASH], app[JOB_QUEUE]
+    faces = build_face_service(config)
+    results = IdentificationStore(
+        db,
+        data_dir(config) / CROPS_DIR,
+        max_crop_bytes=config.faces.crops_max_mb * 1_048_576,
+        changes=app[CHANGES],
+    )
+    ledger = SceneLedger(db)
+    identifier = SceneIdentifier(
+        stash,
+        ledger,
+        faces,
+        results,
+        path_mappings=config.faces.path_mappings,
+        api_key=config.stash.api_key,
+    )
+    app[FACES] = faces
+    app[IDENTIFICATIONS] = results
+    app[SCENES] = ledger
+    app[IDENTIFIER] = identifier
+    registry = app[JOB_REGISTRY]
+    registry.register(identifier.job_type())
+    registry.register(Backfill(stash, ledger, queue, config.events.reconcile_page_size).job_type())
+
+    async def preload() -> None:
+        await faces.load()
+
+    # Loading a large release takes a while: never delay start-up or the API for it.
+    async with background(preload(), "faces-load"):
+        yield
+    # Waits for an identification still finishing its current stage, off the loop.
+    await asyncio.to_thread(faces.close)
