@@ -2,10 +2,14 @@
 
 Two matchers share one calling convention (`Matcher`) and are picked by name with `get_matcher`:
 
-``clustered_frequency`` reproduces the reference default (face-pipeline.md §4.6) exactly, quirks
-included: every candidate entry counts, one face's several database faces of a performer included;
+``clustered_frequency`` follows the reference default (face-pipeline.md §4.6): every candidate
+entry counts in the average distance, one face's several database faces of a performer included;
 score = (1 - min_d)(1 + 0.1(n_frames - 1)) plus the tagged boost; clusters are served largest
-first and a performer already taken falls back to the person's next candidate.
+first and a performer already taken falls back to the person's next candidate. One departure:
+n_frames counts the frames in which the performer is a face's *nearest* candidate (the reference
+counts every frame in which it is listed at all). Listed-anywhere favours a lookalike with many
+database faces, which lands within ``max_distance`` of more frames than a true performer with
+one database face; nearest-only counts each frame for one performer.
 
 ``precision_first`` is this project's matcher. A wrong performer written into a library costs more
 than a missed one, and the reference measured exactly that failure: precision 32.8 % with 41 false
@@ -39,13 +43,20 @@ assign a sub label" (anchors.md §1.4). The rules:
 
 Confidence of a performer P for a person, in [0, 1]:
 
-    confidence = sqrt(share x support x closeness2)
+    confidence = sqrt(share x support x closeness1)
 
 * share = strength(P) / strength of all the person's votes: agreement between frames.
 * support = 1 - exp(-strength(P) / 3): saturating in quality-weighted agreeing frames; two large,
   sharp, close faces give 0.49, five give 0.81, ten give 0.96.
-* closeness2 = the mean closeness of P's two nearest voting frames (a missing second counts 0), so a
-  single lucky frame cannot carry it.
+* closeness1 = the closeness of P's nearest voting frame: how good the best view of P is.
+
+Each knob means one thing. ``min_frames`` alone decides how many distinct frames must vote for
+the winner; ``min_margin`` alone how far ahead of the runner-up it must be; ``min_confidence``
+thresholds the confidence below, which grows with agreement, quality-weighted evidence and
+closeness but has no floor on the count of frames (an earlier version counted a missing second
+vote as closeness 0, so any ``min_confidence`` of 0.40 or more removed every single-frame match and
+``min_frames`` then changed nothing). A person whose matched faces all weigh nothing (detection
+score or size 0, or every distance at or beyond 0.6) is told so, not "no frame matched".
 
 Each factor only grows when an agreeing frame is added or an agreeing distance shrinks, so the
 confidence is monotone in the evidence. Against the reference's figures it reads roughly as a
@@ -167,26 +178,28 @@ def _frequency_ranking(
     is_tagged: Callable[[str], bool],
 ) -> list[PerformerScore] | None:
     """Score every performer of a cluster, best first; None when no candidate is close enough."""
-    entries: dict[str, list[tuple[float, int]]] = {}
+    entries: dict[str, list[float]] = {}
+    nearest_in: dict[str, set[int]] = {}
     for position in cluster:
         match = matches[position]
-        for candidate in match.candidates:
-            if candidate.distance <= max_distance:
-                entries.setdefault(candidate.universal_id, []).append(
-                    (candidate.distance, match.frame_index)
-                )
+        near = [c for c in match.candidates if c.distance <= max_distance]
+        for candidate in near:
+            entries.setdefault(candidate.universal_id, []).append(candidate.distance)
+        if near:
+            nearest = min(near, key=lambda c: c.distance)
+            nearest_in.setdefault(nearest.universal_id, set()).add(match.frame_index)
     if not entries:
         return None
     scores = []
     for universal_id, found in entries.items():
-        min_distance = min(distance for distance, _ in found)
+        min_distance = min(found)
         if 1.0 - min_distance < min_confidence:
             continue
-        frames = len({frame for _, frame in found})
-        score = (1.0 - min_distance) * (1.0 + FRAME_BONUS * (frames - 1))
+        frames = len(nearest_in.get(universal_id, ()))
+        score = (1.0 - min_distance) * (1.0 + FRAME_BONUS * max(frames - 1, 0))
         if is_tagged(universal_id):
             score += tagged_boost
-        average = sum(distance for distance, _ in found) / len(found)
+        average = sum(found) / len(found)
         scores.append(PerformerScore(universal_id, _clamp(1.0 - average), average, frames, score))
     # Stable: equal scores keep the order in which the performers were first seen.
     return sorted(scores, key=lambda entry: entry.score, reverse=True)
@@ -238,6 +251,7 @@ class Evidence:
     frames: int  # distinct frames of the person
     voting_frames: int  # frames that voted for some performer
     tallies: tuple[Tally, ...] = ()  # strongest first
+    weightless_frames: int = 0  # frames matched within max_distance whose vote weighs nothing
 
 
 @dataclass(frozen=True)
@@ -319,28 +333,27 @@ def tally_person(
     matches: Sequence[FaceMatch], cluster: Sequence[int], *, max_distance: float = 0.5
 ) -> Evidence:
     """Collect one vote per frame of the person and total them per performer."""
-    votes = _frame_votes(matches, cluster, max_distance)
+    votes, weightless = _frame_votes(matches, cluster, max_distance)
     total = sum(vote.strength for vote in votes)
     grouped: dict[str, list[_Vote]] = {}
     for vote in votes:
         grouped.setdefault(vote.universal_id, []).append(vote)
     tallies = [_tally(universal_id, group, total) for universal_id, group in grouped.items()]
     tallies.sort(key=lambda tally: (-tally.strength, -tally.votes, tally.distances[0]))
-    return Evidence(_frame_count(matches, cluster), len(votes), tuple(tallies))
+    return Evidence(_frame_count(matches, cluster), len(votes), tuple(tallies), weightless)
 
 
 def confidence(tally: Tally) -> float:
-    """Return sqrt(share x support x closeness of the two nearest votes), in 0..1."""
+    """Return sqrt(share x support x closeness of the nearest vote), in 0..1."""
     support = 1.0 - math.exp(-tally.strength / SUPPORT_SCALE)
-    nearest = [closeness(distance) for distance in tally.distances[:2]]
-    close_pair = sum(nearest) / 2.0
-    return _clamp(math.sqrt(max(0.0, tally.share * support * close_pair)))
+    nearest = closeness(tally.distances[0]) if tally.distances else 0.0
+    return _clamp(math.sqrt(max(0.0, tally.share * support * nearest)))
 
 
 def _frame_votes(
     matches: Sequence[FaceMatch], cluster: Sequence[int], max_distance: float
-) -> list[_Vote]:
-    """Let the heaviest matched face of each frame vote for its nearest performer."""
+) -> tuple[list[_Vote], int]:
+    """Let the heaviest matched face of each frame vote; also count weightless matched frames."""
     chosen: dict[int, tuple[float, int]] = {}
     for position in cluster:
         match = matches[position]
@@ -357,7 +370,7 @@ def _frame_votes(
         strength = weight * closeness(nearest.distance)
         if strength > 0.0:
             votes.append(_Vote(frame_index, nearest.universal_id, nearest.distance, strength))
-    return votes
+    return votes, len(chosen) - len(votes)
 
 
 def _near_candidates(match: FaceMatch, max_distance: float) -> list[Candidate]:
@@ -397,6 +410,12 @@ def _abstention(
     evidence: Evidence, min_frames: int, min_margin: float, min_confidence: float
 ) -> str:
     """Return why the person gets no performer, or an empty string."""
+    if not evidence.tallies and evidence.weightless_frames:
+        return (
+            f"{evidence.weightless_frames} frame(s) matched a performer within max_distance, but "
+            "their votes weigh nothing (detection score or face size 0, or distance >= "
+            f"{ZERO_CLOSENESS_DISTANCE})"
+        )
     if not evidence.tallies:
         return "no frame matched a performer within max_distance"
     winner = evidence.tallies[0]
