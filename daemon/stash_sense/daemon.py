@@ -20,10 +20,12 @@ from stash_sense.analyzers.service import build_service
 from stash_sense.api import analyzers as analyzer_routes
 from stash_sense.api import audit as audit_routes
 from stash_sense.api import auth, events, health, jobs, review, scenes
+from stash_sense.api import evaluate as evaluate_routes
 from stash_sense.api.cors import cors_middleware
 from stash_sense.api.errors import error_middleware
 from stash_sense.changes import ChangeHub
 from stash_sense.config import Config
+from stash_sense.evaluate.context import evaluate_ctx
 from stash_sense.events.feedback import FeedbackLog
 from stash_sense.events.file_check import FileCheck
 from stash_sense.events.intake import EventIntake
@@ -36,6 +38,7 @@ from stash_sense.identify.store import IdentificationStore
 from stash_sense.keys import (
     ANALYZERS,
     AUDIT,
+    AUTO_THRESHOLD,
     CHANGES,
     CONFIG,
     DATABASE,
@@ -100,13 +103,23 @@ def build_app(config: Config, token: str) -> web.Application:
             _stash_ctx,
             _faces_ctx,
             _events_ctx,
+            evaluate_ctx,
             _tagging_ctx,
             _analyzers_ctx,
             _workers_ctx,
             _maintenance_ctx,
         ]
     )
-    for module in (health, jobs, events, scenes, review, audit_routes, analyzer_routes):
+    for module in (
+        health,
+        jobs,
+        events,
+        scenes,
+        review,
+        audit_routes,
+        analyzer_routes,
+        evaluate_routes,
+    ):
         app.add_routes(module.routes)
     return app
 
@@ -273,6 +286,7 @@ async def _tagging_ctx(app: web.Application) -> AsyncIterator[None]:
         audit=audit,
         review=app[REVIEW],
         disabled_domains=[domain_of(e) for e in config.stashbox.disabled_endpoints],
+        threshold=app[AUTO_THRESHOLD],
     )
     creator = PerformerCreator(stash, resolver, config.stashbox)
     app[REVIEW].register(

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Collection
 
 from stash_sense.config import TaggingConfig
+from stash_sense.evaluate.calibration import AutoThreshold
 from stash_sense.faces.result import PersonResult, SceneResult
 from stash_sense.review import ReviewQueue
 from stash_sense.stash.client import StashClient
@@ -31,6 +32,7 @@ class TaggingEngine:
         audit: AuditLog,
         review: ReviewQueue,
         disabled_domains: Collection[str] = (),
+        threshold: AutoThreshold | None = None,
     ) -> None:
         self._config = config
         self._stash = stash
@@ -39,6 +41,7 @@ class TaggingEngine:
         self._audit = audit
         self._review = review
         self._disabled = frozenset(disabled_domains)
+        self._threshold = threshold or AutoThreshold(config, matcher="")
 
     @property
     def writes(self) -> bool:
@@ -78,9 +81,8 @@ class TaggingEngine:
         resolved = await self._resolver.resolve(best.universal_id)
         if resolved.performer_id is not None and resolved.performer_id in present:
             return "present"
-        confident = (
-            best.confidence >= config.auto_min_confidence and best.frames >= config.auto_min_frames
-        )
+        threshold = (await self._threshold.current()).value
+        confident = best.confidence >= threshold and best.frames >= config.auto_min_frames
         if config.mode == "auto" and confident and resolved.performer_id is not None:
             await self._applier.add_performers(
                 scene_id, [(resolved.performer_id, best.universal_id)], reason="auto"
