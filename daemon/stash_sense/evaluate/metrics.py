@@ -66,16 +66,70 @@ def best_per_performer(predictions: Iterable[Prediction]) -> list[Prediction]:
     return list(kept.values())
 
 
-def _is_hit(prediction: Prediction, truths: Mapping[int, Truth]) -> bool:
-    truth = truths.get(prediction.scene_id)
-    return truth is not None and prediction.universal_id in truth.performers
+class ScoreSet:
+    """One variant's predictions over a run's truths, deduplicated and judged once."""
 
+    def __init__(self, predictions: Iterable[Prediction], truths: Mapping[int, Truth]) -> None:
+        self.truths = truths
+        kept = [p for p in best_per_performer(predictions) if p.scene_id in truths]
+        # Most confident first, each with whether it is a hit.
+        kept.sort(key=lambda p: p.confidence, reverse=True)
+        self._judged = [(p, p.universal_id in truths[p.scene_id].performers) for p in kept]
+        self._truth = sum(len(t.performers) for t in truths.values())
+        self._seen = sum(len(t.seen & t.performers) for t in truths.values())
 
-def _totals(truths: Mapping[int, Truth]) -> tuple[int, int]:
-    return (
-        sum(len(t.performers) for t in truths.values()),
-        sum(len(t.seen & t.performers) for t in truths.values()),
-    )
+    def _figures(self, threshold: float, predicted: int, hits: int) -> Figures:
+        return Figures(
+            threshold=threshold,
+            predicted=predicted,
+            hits=hits,
+            false_alarms=predicted - hits,
+            truth=self._truth,
+            truth_seen=self._seen,
+            precision=_rate(hits, predicted),
+            recall=_rate(hits, self._truth),
+            recall_seen=_rate(hits, self._seen),
+        )
+
+    def at(self, threshold: float, *, min_frames: int = 1) -> Figures:
+        """Return the figures for predictions at or above a confidence, with enough frames."""
+        chosen = [
+            hit for p, hit in self._judged if p.confidence >= threshold and p.frames >= min_frames
+        ]
+        return self._figures(threshold, len(chosen), sum(chosen))
+
+    def sweep(self, *, min_frames: int = 1) -> list[Figures]:
+        """Return the precision-recall curve: one point per distinct confidence, highest first."""
+        kept = [(p.confidence, hit) for p, hit in self._judged if p.frames >= min_frames]
+        points: list[Figures] = []
+        hits = 0
+        for index, (value, hit) in enumerate(kept):
+            hits += hit
+            if index + 1 < len(kept) and kept[index + 1][0] == value:
+                continue  # the threshold keeps every prediction at this confidence
+            points.append(self._figures(value, index + 1, hits))
+        return points
+
+    def outcomes(self, threshold: float, *, min_frames: int = 1) -> list[SceneOutcome]:
+        """Return every evaluated scene's outcome at a threshold, by scene id."""
+        chosen: dict[int, set[str]] = {scene_id: set() for scene_id in self.truths}
+        for p, _ in self._judged:
+            if p.confidence >= threshold and p.frames >= min_frames:
+                chosen[p.scene_id].add(p.universal_id)
+        outcomes = []
+        for scene_id in sorted(self.truths):
+            truth, found = self.truths[scene_id], chosen[scene_id]
+            misses = sorted(truth.performers - found)
+            outcomes.append(
+                SceneOutcome(
+                    scene_id=scene_id,
+                    hits=sorted(truth.performers & found),
+                    misses=misses,
+                    false_alarms=sorted(found - truth.performers),
+                    unseen=[m for m in misses if m not in truth.seen],
+                )
+            )
+        return outcomes
 
 
 def figures_at(
@@ -86,64 +140,14 @@ def figures_at(
     min_frames: int = 1,
 ) -> Figures:
     """Return the figures for predictions at or above a confidence, with enough frames."""
-    kept = [
-        p
-        for p in best_per_performer(predictions)
-        if p.confidence >= threshold and p.frames >= min_frames and p.scene_id in truths
-    ]
-    hits = sum(1 for p in kept if _is_hit(p, truths))
-    truth, seen = _totals(truths)
-    return Figures(
-        threshold=threshold,
-        predicted=len(kept),
-        hits=hits,
-        false_alarms=len(kept) - hits,
-        truth=truth,
-        truth_seen=seen,
-        precision=_rate(hits, len(kept)),
-        recall=_rate(hits, truth),
-        recall_seen=_rate(hits, seen),
-    )
+    return ScoreSet(predictions, truths).at(threshold, min_frames=min_frames)
 
 
 def sweep(
     predictions: Sequence[Prediction], truths: Mapping[int, Truth], *, min_frames: int = 1
 ) -> list[Figures]:
     """Return the precision-recall curve: one point per distinct confidence, highest first."""
-    kept = sorted(
-        (
-            p
-            for p in best_per_performer(predictions)
-            if p.frames >= min_frames and p.scene_id in truths
-        ),
-        key=lambda p: p.confidence,
-        reverse=True,
-    )
-    truth, seen = _totals(truths)
-    points: list[Figures] = []
-    hits = 0
-    for index, prediction in enumerate(kept):
-        hits += _is_hit(prediction, truths)
-        last_at_this_value = (
-            index + 1 == len(kept) or kept[index + 1].confidence < prediction.confidence
-        )
-        if not last_at_this_value:
-            continue
-        predicted = index + 1
-        points.append(
-            Figures(
-                threshold=prediction.confidence,
-                predicted=predicted,
-                hits=hits,
-                false_alarms=predicted - hits,
-                truth=truth,
-                truth_seen=seen,
-                precision=_rate(hits, predicted),
-                recall=_rate(hits, truth),
-                recall_seen=_rate(hits, seen),
-            )
-        )
-    return points
+    return ScoreSet(predictions, truths).sweep(min_frames=min_frames)
 
 
 def recommend(curve: Sequence[Figures], target_precision: float) -> Figures | None:
@@ -174,21 +178,12 @@ def scene_outcomes(
     min_frames: int = 1,
 ) -> list[SceneOutcome]:
     """Return every evaluated scene's outcome at a threshold, by scene id."""
-    chosen: dict[int, set[str]] = {scene_id: set() for scene_id in truths}
-    for p in best_per_performer(predictions):
-        if p.scene_id in chosen and p.confidence >= threshold and p.frames >= min_frames:
-            chosen[p.scene_id].add(p.universal_id)
-    outcomes = []
-    for scene_id in sorted(truths):
-        truth, found = truths[scene_id], chosen[scene_id]
-        misses = sorted(truth.performers - found)
-        outcomes.append(
-            SceneOutcome(
-                scene_id=scene_id,
-                hits=sorted(truth.performers & found),
-                misses=misses,
-                false_alarms=sorted(found - truth.performers),
-                unseen=[m for m in misses if m not in truth.seen],
-            )
-        )
-    return outcomes
+    return ScoreSet(predictions, truths).outcomes(threshold, min_frames=min_frames)
+
+
+def thin(curve: Sequence[Figures], most: int) -> list[Figures]:
+    """Keep at most `most` points of a curve, evenly by rank, always the first and last."""
+    if len(curve) <= most:
+        return list(curve)
+    step = (len(curve) - 1) / (most - 1)
+    return [curve[round(i * step)] for i in range(most)]

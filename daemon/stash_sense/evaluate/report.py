@@ -6,16 +6,10 @@ from collections import Counter
 from dataclasses import asdict
 from typing import Any
 
-from stash_sense.evaluate.metrics import (
-    Figures,
-    Prediction,
-    Truth,
-    figures_at,
-    recommend,
-    scene_outcomes,
-    sweep,
-)
+from stash_sense.evaluate.metrics import Figures, Prediction, ScoreSet, Truth, recommend, thin
 from stash_sense.evaluate.store import EVALUATED, Evaluation, EvaluationStore, SceneRow
+
+CURVE_POINTS = 200  # points kept per curve in a report (the recommendation uses them all)
 
 
 async def build_report(
@@ -45,26 +39,27 @@ def assemble(
     auto_frames = int(settings["auto_min_frames"])
     proposed = float(settings["min_confidence"])
     variants = []
+    sets: dict[str, ScoreSet] = {}
     for variant in settings["variants"]:
-        found = predictions.get(variant["name"], [])
-        curve = sweep(found, truths, min_frames=auto_frames)
+        scored = sets[variant["name"]] = ScoreSet(predictions.get(variant["name"], []), truths)
+        curve = scored.sweep(min_frames=auto_frames)
         best = recommend(curve, target)
         variants.append(
             {
                 **variant,
-                "proposed": _figures(figures_at(found, truths, proposed)),
-                "auto": _figures(figures_at(found, truths, auto_threshold, min_frames=auto_frames)),
+                "proposed": _figures(scored.at(proposed)),
+                "auto": _figures(scored.at(auto_threshold, min_frames=auto_frames)),
                 "recommendation": _figures(best) if best else None,
-                "curve": [_point(p) for p in curve],
+                "curve": [_point(p) for p in thin(curve, CURVE_POINTS)],
             }
         )
     main_name = settings["matcher"]
     main = next((v for v in variants if v["name"] == main_name), variants[0] if variants else None)
-    main_predictions = predictions.get(main["name"], []) if main else []
-    outcomes = {
-        o.scene_id: o
-        for o in scene_outcomes(main_predictions, truths, auto_threshold, min_frames=auto_frames)
-    }
+    outcomes = (
+        {o.scene_id: o for o in sets[main["name"]].outcomes(auto_threshold, min_frames=auto_frames)}
+        if main
+        else {}
+    )
     costs = [s.cost_ms for s in scenes if s.cost_ms is not None]
     return {
         "id": evaluation.id,
