@@ -20,6 +20,7 @@ from stash_sense.queue import (
     Resource,
 )
 from stash_sense.queue.workers import Request
+from stash_sense.stash.errors import StashError
 
 _LOGGER = logging.getLogger(__name__)
 SAMPLE = "evaluate_sample"
@@ -88,6 +89,11 @@ class EvaluationJobs:
         except FacesUnavailable as err:
             await self.service.store.fail(args.evaluation_id, f"faces unavailable: {err}")
             raise PermanentJobError(f"face identification unavailable: {err}") from None
+        except StashError as err:
+            # Retried like any Stash call; the run fails with the job's last attempt.
+            if _last_attempt(context):
+                await self.service.store.fail(args.evaluation_id, str(err))
+            raise
         scene_type = self.scene_type()
         await self._queue.enqueue_many(
             [
@@ -117,6 +123,12 @@ class EvaluationJobs:
         except FacesUnavailable as err:
             await self.service.store.mark_scene(args.evaluation_id, args.scene_id, FAILED, str(err))
             raise PermanentJobError(f"face identification unavailable: {err}") from None
+        except StashError as err:
+            if _last_attempt(context):
+                await self.service.store.mark_scene(
+                    args.evaluation_id, args.scene_id, FAILED, str(err)
+                )
+            raise
         finally:
             await self.service.finish_if_done(args.evaluation_id)
         await context.progress(1, 1, f"scene {args.scene_id} evaluated")
@@ -142,3 +154,8 @@ class EvaluationJobs:
             priority=Priority.LOW,
             requires=frozenset({STASH}),
         )
+
+
+def _last_attempt(context: JobContext) -> bool:
+    """Tell whether a failure now ends the job (no retry follows)."""
+    return context.job.attempts >= context.job.max_attempts

@@ -167,8 +167,6 @@ class EvaluationService:
         """Build, store and return the report of a run that ends now (finished or cancelled)."""
         if state == CANCELLED:
             await self.store.cancel_pending(evaluation_id)
-        evaluation = await self.store.get(evaluation_id)
-        assert evaluation is not None
         report = await self.report(evaluation_id)
         await self.store.finish(evaluation_id, state, {**report, "state": state})
         return {**report, "state": state}

@@ -2,14 +2,7 @@
 
 Two matchers share one calling convention (`Matcher`) and are picked by name with `get_matcher`:
 
-``clustered_frequency`` follows the reference default (face-pipeline.md §4.6): every candidate
-entry counts in the average distance, one face's several database faces of a performer included;
-score = (1 - min_d)(1 + 0.1(n_frames - 1)) plus the tagged boost; clusters are served largest
-first and a performer already taken falls back to the person's next candidate. One departure:
-n_frames counts the frames in which the performer is a face's *nearest* candidate (the reference
-counts every frame in which it is listed at all). Listed-anywhere favours a lookalike with many
-database faces, which lands within ``max_distance`` of more frames than a true performer with
-one database face; nearest-only counts each frame for one performer.
+``clustered_frequency`` (in `faces/frequency.py`) follows the reference default.
 
 ``precision_first`` is this project's matcher. A wrong performer written into a library costs more
 than a missed one, and the reference measured exactly that failure: precision 32.8 % with 41 false
@@ -68,11 +61,18 @@ with `PerformerScore.frames` (the distinct frames that voted for the performer).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from types import MappingProxyType
-from typing import Protocol
 
+from stash_sense.faces.frequency import clustered_frequency
+from stash_sense.faces.matching import (
+    Clusters,
+    Matcher,
+    clamp,
+    count_frames,
+    matched_first,
+)
 from stash_sense.faces.types import Candidate, Detection, FaceMatch, PerformerScore, Person
 
 __all__ = [
@@ -95,137 +95,12 @@ __all__ = [
     "tally_person",
 ]
 
-Clusters = Sequence[Sequence[int]]
-
-# Reference constants (face-pipeline.md §4.6).
-FRAME_BONUS = 0.1
-
 # Precision matcher constants (see the module docstring for why).
 FULL_FACE_SIZE = 112.0  # px: the ArcFace input side; smaller faces are upsampled
 FULL_CLOSENESS_DISTANCE = 0.25  # a vote at or under this distance counts fully
 ZERO_CLOSENESS_DISTANCE = 0.6  # a vote at or over this distance counts nothing
 SUPPORT_SCALE = 3.0  # quality-weighted agreeing frames that give support 1 - 1/e
 MIN_SHARE = 0.5  # the winner must hold a weighted majority of the votes
-
-
-class Matcher(Protocol):
-    """Choose a performer for each cluster of a scene's faces."""
-
-    def __call__(
-        self,
-        matches: Sequence[FaceMatch],
-        clusters: Clusters,
-        *,
-        top_k: int = 3,
-        max_distance: float = 0.5,
-        min_confidence: float = 0.35,
-        tagged_boost: float = 0.03,
-        tagged: Collection[str] = (),
-        min_frames: int = 2,
-        min_margin: float = 0.05,
-    ) -> list[Person]:
-        """Return one person per cluster, matched persons first."""
-        ...
-
-
-# --------------------------------------------------------------------------------------------
-# Reference: clustered frequency matching
-# --------------------------------------------------------------------------------------------
-
-
-def clustered_frequency(
-    matches: Sequence[FaceMatch],
-    clusters: Clusters,
-    *,
-    top_k: int = 3,
-    max_distance: float = 0.5,
-    min_confidence: float = 0.35,
-    tagged_boost: float = 0.03,
-    tagged: Collection[str] = (),
-    min_frames: int = 2,
-    min_margin: float = 0.05,
-) -> list[Person]:
-    """Match clusters to performers exactly as the reference's default scene mode does.
-
-    `clusters` are face positions in `matches`, already merged by best match. `tagged` holds the
-    scene's performers as universal ids or bare stash-box ids. `min_frames` and `min_margin` are
-    accepted for the common signature and ignored, as the reference ignores min_unique_frames.
-    """
-    is_tagged = _tag_test(tagged)
-    used: set[str] = set()
-    persons = []
-    # sorted(reverse=True) stays stable: equal-sized clusters keep their order.
-    for cluster in sorted(clusters, key=len, reverse=True):
-        ranked = _frequency_ranking(
-            matches,
-            cluster,
-            max_distance=max_distance,
-            min_confidence=min_confidence,
-            tagged_boost=tagged_boost,
-            is_tagged=is_tagged,
-        )
-        persons.append(_frequency_person(matches, cluster, ranked, used, top_k))
-    return _matched_first(persons)
-
-
-def _frequency_ranking(
-    matches: Sequence[FaceMatch],
-    cluster: Sequence[int],
-    *,
-    max_distance: float,
-    min_confidence: float,
-    tagged_boost: float,
-    is_tagged: Callable[[str], bool],
-) -> list[PerformerScore] | None:
-    """Score every performer of a cluster, best first; None when no candidate is close enough."""
-    entries: dict[str, list[float]] = {}
-    nearest_in: dict[str, set[int]] = {}
-    for position in cluster:
-        match = matches[position]
-        near = [c for c in match.candidates if c.distance <= max_distance]
-        for candidate in near:
-            entries.setdefault(candidate.universal_id, []).append(candidate.distance)
-        if near:
-            nearest = min(near, key=lambda c: c.distance)
-            nearest_in.setdefault(nearest.universal_id, set()).add(match.frame_index)
-    if not entries:
-        return None
-    scores = []
-    for universal_id, found in entries.items():
-        min_distance = min(found)
-        if 1.0 - min_distance < min_confidence:
-            continue
-        frames = len(nearest_in.get(universal_id, ()))
-        score = (1.0 - min_distance) * (1.0 + FRAME_BONUS * max(frames - 1, 0))
-        if is_tagged(universal_id):
-            score += tagged_boost
-        average = sum(found) / len(found)
-        scores.append(PerformerScore(universal_id, _clamp(1.0 - average), average, frames, score))
-    # Stable: equal scores keep the order in which the performers were first seen.
-    return sorted(scores, key=lambda entry: entry.score, reverse=True)
-
-
-def _frequency_person(
-    matches: Sequence[FaceMatch],
-    cluster: Sequence[int],
-    ranked: list[PerformerScore] | None,
-    used: set[str],
-    top_k: int,
-) -> Person:
-    """Take the first performer no earlier person holds; the rest become alternatives."""
-    faces, frame_count = list(cluster), _frame_count(matches, cluster)
-    if ranked is None:
-        return Person(faces, frame_count, None, reason="no candidate within max_distance")
-    if not ranked:
-        return Person(faces, frame_count, None, reason="no candidate reaches min_confidence")
-    best = next((entry for entry in ranked if entry.universal_id not in used), None)
-    if best is None:
-        return Person(
-            faces, frame_count, None, reason="every candidate is already another person's match"
-        )
-    used.add(best.universal_id)
-    alternatives = [entry for entry in ranked if entry is not best][: max(0, top_k - 1)]
-    return Person(faces, frame_count, best, alternatives, reason="highest frequency score")
 
 
 # --------------------------------------------------------------------------------------------
@@ -313,20 +188,20 @@ def precision_first(
         _precision_person(index, decision, holders, top_k)
         for index, decision in enumerate(decisions)
     ]
-    return _matched_first(persons)
+    return matched_first(persons)
 
 
 def face_weight(detection: Detection) -> float:
     """Return how much a face's vote counts: detection score squared times relative size."""
-    score = _clamp(detection.score)
-    size = _clamp(min(detection.width, detection.height) / FULL_FACE_SIZE)
+    score = clamp(detection.score)
+    size = clamp(min(detection.width, detection.height) / FULL_FACE_SIZE)
     return score * score * size
 
 
 def closeness(distance: float) -> float:
     """Map a fused distance to 0..1, linearly from 1 at 0.25 to 0 at 0.6."""
     span = ZERO_CLOSENESS_DISTANCE - FULL_CLOSENESS_DISTANCE
-    return _clamp((ZERO_CLOSENESS_DISTANCE - distance) / span)
+    return clamp((ZERO_CLOSENESS_DISTANCE - distance) / span)
 
 
 def tally_person(
@@ -340,14 +215,14 @@ def tally_person(
         grouped.setdefault(vote.universal_id, []).append(vote)
     tallies = [_tally(universal_id, group, total) for universal_id, group in grouped.items()]
     tallies.sort(key=lambda tally: (-tally.strength, -tally.votes, tally.distances[0]))
-    return Evidence(_frame_count(matches, cluster), len(votes), tuple(tallies), weightless)
+    return Evidence(count_frames(matches, cluster), len(votes), tuple(tallies), weightless)
 
 
 def confidence(tally: Tally) -> float:
     """Return sqrt(share x support x closeness of the nearest vote), in 0..1."""
     support = 1.0 - math.exp(-tally.strength / SUPPORT_SCALE)
     nearest = closeness(tally.distances[0]) if tally.distances else 0.0
-    return _clamp(math.sqrt(max(0.0, tally.share * support * nearest)))
+    return clamp(math.sqrt(max(0.0, tally.share * support * nearest)))
 
 
 def _frame_votes(
@@ -383,7 +258,7 @@ def _tally(universal_id: str, votes: list[_Vote], total: float) -> Tally:
     strength = sum(vote.strength for vote in votes)
     share = strength / total if total > 0.0 else 0.0
     distances = tuple(sorted(vote.distance for vote in votes))
-    return Tally(universal_id, len(votes), strength, _clamp(share), distances)
+    return Tally(universal_id, len(votes), strength, clamp(share), distances)
 
 
 def _decide(
@@ -497,7 +372,7 @@ def _score(tally: Tally) -> PerformerScore:
 
 
 # --------------------------------------------------------------------------------------------
-# Shared helpers and the registry
+# The registry
 # --------------------------------------------------------------------------------------------
 
 
@@ -513,29 +388,3 @@ def get_matcher(name: str) -> Matcher:
     except KeyError:
         choices = ", ".join(sorted(MATCHERS))
         raise ValueError(f"unknown matcher {name!r}; choose one of: {choices}") from None
-
-
-def _matched_first(persons: Iterable[Person]) -> list[Person]:
-    """Sort persons with a performer first, then by distinct frames, descending (stable)."""
-    return sorted(persons, key=lambda person: (person.best is None, -person.frame_count))
-
-
-def _frame_count(matches: Sequence[FaceMatch], cluster: Iterable[int]) -> int:
-    """Count the distinct frames of a cluster's faces (the screenshot's -1 is one frame)."""
-    return len({matches[position].frame_index for position in cluster})
-
-
-def _tag_test(tagged: Collection[str]) -> Callable[[str], bool]:
-    """Return a test for the scene's tagged performers, by universal or bare stash-box id."""
-    known = frozenset(tagged)
-
-    def is_tagged(universal_id: str) -> bool:
-        bare = universal_id.split(":", 1)[-1]
-        return universal_id in known or bare in known
-
-    return is_tagged
-
-
-def _clamp(value: float) -> float:
-    """Clamp to 0..1."""
-    return min(1.0, max(0.0, value))
