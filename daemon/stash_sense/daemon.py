@@ -110,17 +110,9 @@ def build_app(config: Config, token: str) -> web.Application:
             _maintenance_ctx,
         ]
     )
-    for module in (
-        health,
-        jobs,
-        events,
-        scenes,
-        review,
-        audit_routes,
-        analyzer_routes,
-        evaluate_routes,
-    ):
+    for module in (health, jobs, events, scenes, review, audit_routes, analyzer_routes):
         app.add_routes(module.routes)
+    app.add_routes(evaluate_routes.routes)
     return app
 
 
