@@ -252,9 +252,7 @@ def test_auto_min_confidence_takes_a_number_or_calibrated(
         ("auto_min_confidence = true", "expected a number or a string"),
     ],
 )
-def test_auto_min_confidence_rejects_other_values(
-    tmp_path: Path, text: str, expected: str
-) -> None:
+def test_auto_min_confidence_rejects_other_values(tmp_path: Path, text: str, expected: str) -> None:
     (problem,) = problems_of(write(tmp_path, f"[tagging]\n{text}\n"))
     assert problem.startswith(f"{tmp_path / 'config.toml'}: tagging.auto_min_confidence: ")
     assert expected in problem
