@@ -27,14 +27,19 @@ RUN if ! command -v python3 >/dev/null; then \
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY daemon ./daemon
+# The daemon runs as uid 1000. Ubuntu 24.04 (the CUDA base) already has a user with that
+# uid ("ubuntu"), so create one only where it is free and refer to it by number.
 RUN pip install --no-cache-dir ".[${EXTRA}]" \
-    && useradd --system --uid 1000 --home /data stash-sense \
-    && mkdir -p /data && chown stash-sense /data
+    && if ! getent passwd 1000 >/dev/null; then \
+         useradd --system --uid 1000 --user-group --home /data stash-sense; \
+       fi \
+    && mkdir -p /data && chown 1000:1000 /data
 
-USER stash-sense
+USER 1000:1000
 VOLUME ["/data"]
 EXPOSE 6960
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s \
     CMD python3 -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:6960/api/v1/health', timeout=4)" || exit 1
+STOPSIGNAL SIGTERM
 ENTRYPOINT ["stash-sense"]
 CMD ["run"]

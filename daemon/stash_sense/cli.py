@@ -55,6 +55,23 @@ def _parser() -> argparse.ArgumentParser:
     identify.add_argument("--json", action="store_true", help="print machine-readable JSON")
     identify.set_defaults(command=_identify)
 
+    evaluate = commands.add_parser(
+        "evaluate",
+        help="measure identification on your own tagged scenes; --apply calibrates auto-tagging",
+    )
+    _config_arg(evaluate)
+    evaluate.add_argument("--scenes", type=int, default=50, help="usable scenes to evaluate")
+    evaluate.add_argument("--seed", type=int, default=0, help="sampling seed (same seed, same)")
+    evaluate.add_argument("--matcher", default=None, help="evaluate one matcher (default: all)")
+    evaluate.add_argument(
+        "--sweep", action="store_true", help="also sweep min_frames, min_margin, cluster_threshold"
+    )
+    evaluate.add_argument(
+        "--apply", action="store_true", help="record the recommendation as the calibrated threshold"
+    )
+    evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
+    evaluate.set_defaults(command=_evaluate)
+
     analyze = commands.add_parser(
         "analyze", help="run one analyzer now in this process (e.g. duplicate_performers)"
     )
@@ -165,6 +182,24 @@ def _identify(args: argparse.Namespace) -> int:
     return asyncio.run(
         identify_command(config, scene_id=args.scene_id, video=args.file, as_json=args.json)
     )
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    """Evaluate identification on tagged scenes in this process and print the report."""
+    loaded = _load(args)
+    if loaded is None:
+        return EXIT_CONFIG
+    if args.scenes < 1:
+        print("error: --scenes must be at least 1", file=sys.stderr)
+        return EXIT_CONFIG
+    config = loaded[0]
+    from stash_sense.evaluate.command import EvaluateOptions, evaluate_command  # noqa: PLC0415
+
+    setup_logging("WARNING", secrets=[config.stash.api_key])
+    options = EvaluateOptions(
+        args.scenes, args.seed, args.matcher, args.sweep, args.apply, args.json
+    )
+    return asyncio.run(evaluate_command(config, options))
 
 
 def _analyze(args: argparse.Namespace) -> int:

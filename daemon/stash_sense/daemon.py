@@ -14,6 +14,7 @@ from stash_sense.analyzers.context import analyzers_ctx
 from stash_sense.api import app as api
 from stash_sense.changes import ChangeHub
 from stash_sense.config import Config
+from stash_sense.evaluate.context import evaluate_ctx
 from stash_sense.events.context import events_ctx, intake_ctx
 from stash_sense.facedb.context import facedb_ctx
 from stash_sense.identify.context import identify_ctx
@@ -51,6 +52,7 @@ def build_app(config: Config, token: str) -> web.Application:
             identify_ctx,
             facedb_ctx,
             events_ctx,
+            evaluate_ctx,
             tagging_ctx,
             analyzers_ctx,
             intake_ctx,

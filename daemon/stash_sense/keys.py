@@ -7,6 +7,8 @@ from aiohttp import web
 from stash_sense.analyzers.service import AnalyzerService
 from stash_sense.changes import ChangeHub
 from stash_sense.config import Config
+from stash_sense.evaluate.calibration import AutoThreshold
+from stash_sense.evaluate.jobs import EvaluationJobs
 from stash_sense.events.first_run import FirstRun
 from stash_sense.events.intake import EventIntake
 from stash_sense.events.reconcile import Reconciler
@@ -44,3 +46,5 @@ TAGGING = web.AppKey("tagging", TaggingEngine)
 ANALYZERS = web.AppKey("analyzers", AnalyzerService)
 FACEDB = web.AppKey("facedb", FaceDbService)
 LIBRARY = web.AppKey("library", FirstRun)
+AUTO_THRESHOLD = web.AppKey("auto_threshold", AutoThreshold)
+EVALUATIONS = web.AppKey("evaluations", EvaluationJobs)

@@ -224,3 +224,35 @@ def test_upstream_field_names_follow_the_analyzers() -> None:
 
     compared = [f"{s.entity}.{f}" for s in (PERFORMER, STUDIO, TAG, SCENE) for f in s.fields]
     assert sorted(UPSTREAM_FIELD_NAMES) == sorted(compared)
+
+
+@pytest.mark.parametrize(
+    ("text", "env", "expected"),
+    [
+        ('[tagging]\nauto_min_confidence = "calibrated"\n', {}, "calibrated"),
+        ("[tagging]\nauto_min_confidence = 0.6\n", {}, 0.6),
+        ("[tagging]\nauto_min_confidence = 1\n", {}, 1.0),
+        ("", {"STASH_SENSE_TAGGING__AUTO_MIN_CONFIDENCE": "calibrated"}, "calibrated"),
+        ("", {"STASH_SENSE_TAGGING__AUTO_MIN_CONFIDENCE": "0.8"}, 0.8),
+    ],
+)
+def test_auto_min_confidence_takes_a_number_or_calibrated(
+    tmp_path: Path, text: str, env: dict[str, str], expected: float | str
+) -> None:
+    config, _ = load_config(write(tmp_path, text), env)
+    assert config.tagging.auto_min_confidence == expected
+    assert type(config.tagging.auto_min_confidence) is type(expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('auto_min_confidence = "calibrate"', "must be one of calibrated, got 'calibrate'"),
+        ("auto_min_confidence = 1.5", "must be at most 1, got 1.5"),
+        ("auto_min_confidence = true", "expected a number or a string"),
+    ],
+)
+def test_auto_min_confidence_rejects_other_values(tmp_path: Path, text: str, expected: str) -> None:
+    (problem,) = problems_of(write(tmp_path, f"[tagging]\n{text}\n"))
+    assert problem.startswith(f"{tmp_path / 'config.toml'}: tagging.auto_min_confidence: ")
+    assert expected in problem

@@ -88,32 +88,47 @@ def test_clustered_frequency_pins_the_reference_scores() -> None:
     persons = clustered_frequency(matches, clusters, tagged=[A])
 
     # Clusters run largest first: the 3-face cluster takes A (boosted 0.77 + 0.03 = 0.80 beats
-    # B's 0.72 x 1.1 = 0.792), so the 2-face cluster, whose A scores 0.855, falls back to D.
+    # B's 0.72), so the 2-face cluster, whose A scores 0.78, falls back to D. The frame bonus
+    # counts frames in which the performer is a face's nearest candidate: B is nearest only in
+    # frame 2 (the reference also counted frame 0, where B is listed third), C nowhere.
     first, second, unknown = persons
     assert first.face_ids == [0, 1, 2] and first.frame_count == 3
     assert same(first.best, PerformerScore(A, 1 - 0.97 / 3, 0.97 / 3, 2, 0.7 * 1.1 + 0.03))
     assert len(first.alternatives) == 2
-    assert same(first.alternatives[0], PerformerScore(B, 0.66, 0.34, 2, 0.72 * 1.1))
-    assert same(first.alternatives[1], PerformerScore(C, 0.55, 0.45, 1, 0.55))
+    assert same(first.alternatives[0], PerformerScore(B, 0.66, 0.34, 1, 0.72))
+    assert same(first.alternatives[1], PerformerScore(C, 0.55, 0.45, 0, 0.55))
 
     assert second.face_ids == [3, 4] and second.frame_count == 2
     assert same(second.best, PerformerScore(D, 0.58, 0.42, 1, 0.58))
     # The used performer still appears among the alternatives.
     assert len(second.alternatives) == 1
-    assert same(second.alternatives[0], PerformerScore(A, 0.655, 0.345, 2, 0.75 * 1.1 + 0.03))
+    assert same(second.alternatives[0], PerformerScore(A, 0.655, 0.345, 1, 0.75 + 0.03))
 
     assert unknown.best is None and unknown.alternatives == []
     assert unknown.frame_count == 4 and unknown.face_ids == [5, 6, 7, 8]
     assert "max_distance" in unknown.reason
 
 
-def test_clustered_frequency_without_tags_lets_b_win() -> None:
+def test_clustered_frequency_frame_bonus_ignores_frames_where_a_performer_is_not_nearest() -> None:
+    # Without tags the reference let B win here (0.72 x 1.1 = 0.792 > 0.77) on a frame in which
+    # B was only listed behind A's two database faces.
     matches, clusters = reference_scene()
     first, second, _ = clustered_frequency(matches, clusters)
-    assert first.best is not None and first.best.universal_id == B
-    assert first.best.score == pytest.approx(0.792)
-    assert second.best is not None and second.best.universal_id == A
-    assert second.best.score == pytest.approx(0.825)
+    assert first.best is not None and first.best.universal_id == A
+    assert first.best.score == pytest.approx(0.77)
+    assert second.best is not None and second.best.universal_id == D
+
+
+def test_a_lookalike_with_many_database_faces_does_not_outscore_the_performer() -> None:
+    # X (the performer, one database face) is nearest in every frame; Y (a lookalike with many
+    # database faces) is listed in every frame and in two more frames of its own.
+    scene = Scene()
+    faces = [scene.face(f, (X, 0.20), (Y, 0.30), (Y, 0.31), (Y, 0.32)) for f in range(3)]
+    faces += [scene.face(f, (Y, 0.19), (Y, 0.33)) for f in (3, 4)]
+    faces += [scene.face(f, (X, 0.21), (Y, 0.35)) for f in (5, 6)]
+    (person,) = clustered_frequency(scene.matches, [faces])
+    assert person.best is not None and person.best.universal_id == X
+    assert person.best.frames == 5
 
 
 def test_clustered_frequency_matches_tags_by_bare_id() -> None:
@@ -193,11 +208,21 @@ def test_a_single_lucky_frame_abstains() -> None:
     assert person.best is None
     assert person.reason == f"only 1 frame(s) vote for {X} (min_frames 2)"
     assert [a.universal_id for a in person.alternatives] == [X]
-    # Allowed one frame, it is still a weak claim: the second-nearest vote counts as missing.
-    (person,) = precision_first(scene.matches, [faces], min_frames=1)
-    assert person.best is None and "below min_confidence" in person.reason
-    (person,) = precision_first(scene.matches, [faces], min_frames=1, min_confidence=0.0)
+    # min_frames alone decides the count: allowed one frame, a close, clear frame passes the
+    # default min_confidence (it used to fail it: a missing second vote counted as closeness 0).
+    (person,) = precision_first(scene.matches, [faces], min_frames=1, min_confidence=0.4)
     assert person.best is not None and person.best.universal_id == X
+    (person,) = precision_first(scene.matches, [faces], min_frames=2, min_confidence=0.4)
+    assert person.best is None and "min_frames 2" in person.reason
+
+
+def test_weightless_matches_are_not_reported_as_no_match() -> None:
+    scene = Scene()
+    faces = scene.person(*[[(X, 0.3)]] * 4, score=0.0)
+    (person,) = precision_first(scene.matches, [faces])
+    assert person.best is None
+    assert person.reason.startswith("4 frame(s) matched a performer within max_distance")
+    assert "weigh nothing" in person.reason
 
 
 def test_near_tie_abstains_with_a_reason() -> None:

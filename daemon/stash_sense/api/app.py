@@ -9,6 +9,7 @@ from stash_sense.api import (
     analyzers,
     audit,
     auth,
+    evaluate,
     events,
     facedb,
     health,
@@ -33,5 +34,16 @@ def middlewares(config: ServerConfig, token: str) -> list[Middleware]:
 
 def add_routes(app: web.Application) -> None:
     """Add every route under /api/v1."""
-    for module in (health, jobs, events, scenes, review, audit, analyzers, facedb, library):
+    for module in (
+        health,
+        jobs,
+        events,
+        scenes,
+        review,
+        audit,
+        analyzers,
+        facedb,
+        library,
+        evaluate,
+    ):
         app.add_routes(module.routes)

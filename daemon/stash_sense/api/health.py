@@ -10,7 +10,15 @@ from aiohttp import web
 
 from stash_sense import __version__
 from stash_sense.api.serialize import iso
-from stash_sense.keys import DATABASE, FACES, JOB_QUEUE, LIBRARY, STARTED_AT, STASH_STATUS
+from stash_sense.keys import (
+    AUTO_THRESHOLD,
+    DATABASE,
+    FACES,
+    JOB_QUEUE,
+    LIBRARY,
+    STARTED_AT,
+    STASH_STATUS,
+)
 
 routes = web.RouteTableDef()
 HEALTH_PATH = "/api/v1/health"
@@ -43,5 +51,6 @@ async def health(request: web.Request) -> web.Response:
         "queue": {state.value: n for state, n in counts.items()},
         "faces": asdict(app[FACES].status),
         "library": await app[LIBRARY].summary() if readable else None,
+        "tagging": {"auto_threshold": asdict(await app[AUTO_THRESHOLD].current())},
     }
     return web.json_response(body)

@@ -6,6 +6,7 @@ import dataclasses
 import json
 import os
 import tomllib
+import types
 import typing
 from collections.abc import Mapping
 from pathlib import Path
@@ -141,7 +142,7 @@ def _coerce(hint: Any, value: Any, key: str, origin: str, problems: list[str]) -
             problems.append(f"{where}: {key}: expected {_type_name(hint)}, got {value.text!r}")
         return parsed
     ok = _matches(hint, value)
-    if ok and hint is float:
+    if ok and _numeric(hint) and isinstance(value, int | float):
         return float(value)
     if ok and typing.get_origin(hint) is list:
         return list(value)
@@ -155,6 +156,8 @@ def _coerce(hint: Any, value: Any, key: str, origin: str, problems: list[str]) -
 
 def _matches(hint: Any, value: Any) -> bool:
     """Tell whether a TOML value has the declared type (bools are not numbers)."""
+    if isinstance(hint, types.UnionType):
+        return any(_matches(option, value) for option in typing.get_args(hint))
     if isinstance(value, bool):
         return hint is bool
     if hint is float:
@@ -165,8 +168,19 @@ def _matches(hint: Any, value: Any) -> bool:
     return isinstance(hint, type) and isinstance(value, hint)
 
 
+def _numeric(hint: Any) -> bool:
+    """Tell whether a hint is float, alone or in a union (e.g. a number or "calibrated")."""
+    return hint is float or (isinstance(hint, types.UnionType) and float in typing.get_args(hint))
+
+
 def _parse_env(hint: Any, text: str) -> Any:
     """Parse an environment string as `hint`."""
+    if isinstance(hint, types.UnionType):
+        for option in typing.get_args(hint):
+            parsed = _parse_env(option, text)
+            if parsed is not _INVALID:
+                return parsed
+        return _INVALID
     try:
         if hint is bool:
             low = text.strip().lower()
@@ -200,6 +214,11 @@ def _check_limits(
     where = f"environment {raw.variable}" if isinstance(raw, _EnvValue) else origin
     meta = fld.metadata
     lo, hi, choices = meta.get("min"), meta.get("max"), meta.get("choices")
+    if isinstance(value, int | float):
+        # A number-or-word setting: limits bind the number, choices the word.
+        choices = None
+    else:
+        lo = hi = None
     if lo is not None and value < lo:
         problems.append(f"{where}: {key}: must be at least {lo}, got {value}")
         return False
@@ -235,6 +254,8 @@ def _is_url(text: str) -> bool:
 def _type_name(hint: Any) -> str:
     """Name a type the way a TOML user thinks of it."""
     names = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
+    if isinstance(hint, types.UnionType):
+        return " or ".join(_type_name(option) for option in typing.get_args(hint))
     if typing.get_origin(hint) is list:
         return "a list of strings"
     return names.get(hint, str(hint))

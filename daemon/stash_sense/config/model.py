@@ -15,6 +15,7 @@ _UPSTREAM_FIELDS = {
     "tag": "name description aliases",
     "scene": "title date details urls code director studio performers tags",
 }
+CALIBRATED = "calibrated"  # [tagging] auto_min_confidence: take the threshold from calibration
 UPSTREAM_FIELD_NAMES = tuple(
     f"{entity}.{name}" for entity, names in _UPSTREAM_FIELDS.items() for name in names.split()
 )
@@ -300,8 +301,25 @@ class TaggingConfig:
         "matches, queue the rest; dry-run: compute and queue, never write.",
         choices=("review", "auto", "dry-run"),
     )
-    auto_min_confidence: float = setting(
-        0.75, "In auto mode, matches at least this confident are applied.", min=0, max=1
+    auto_min_confidence: float | str = setting(
+        0.75,
+        'In auto mode, matches at least this confident are applied; "calibrated": use the '
+        "threshold recorded by the latest applied evaluation (stash-sense evaluate --apply).",
+        min=0,
+        max=1,
+        choices=(CALIBRATED,),
+    )
+    fallback_min_confidence: float = setting(
+        0.75,
+        'The auto_min_confidence used while it is "calibrated" and no calibration exists yet.',
+        min=0,
+        max=1,
+    )
+    target_precision: float = setting(
+        0.95,
+        "Evaluation recommends the threshold that keeps at least this precision.",
+        min=0.5,
+        max=1,
     )
     auto_min_frames: int = setting(
         3, "In auto mode, and seen in at least this many distinct frames.", min=1, max=1000

@@ -2,10 +2,7 @@
 
 Two matchers share one calling convention (`Matcher`) and are picked by name with `get_matcher`:
 
-``clustered_frequency`` reproduces the reference pipeline's default matcher exactly, quirks
-included: every candidate entry counts, one face's several database faces of a performer included;
-score = (1 - min_d)(1 + 0.1(n_frames - 1)) plus the tagged boost; clusters are served largest
-first and a performer already taken falls back to the person's next candidate.
+``clustered_frequency`` (in `faces/frequency.py`) follows the reference default.
 
 ``precision_first`` is this project's matcher. A wrong performer written into a library costs more
 than a missed one, and the reference measured exactly that failure: precision 32.8 % with 41 false
@@ -39,13 +36,20 @@ assign a sub label". The rules:
 
 Confidence of a performer P for a person, in [0, 1]:
 
-    confidence = sqrt(share x support x closeness2)
+    confidence = sqrt(share x support x closeness1)
 
 * share = strength(P) / strength of all the person's votes: agreement between frames.
 * support = 1 - exp(-strength(P) / 3): saturating in quality-weighted agreeing frames; two large,
   sharp, close faces give 0.49, five give 0.81, ten give 0.96.
-* closeness2 = the mean closeness of P's two nearest voting frames (a missing second counts 0), so a
-  single lucky frame cannot carry it.
+* closeness1 = the closeness of P's nearest voting frame: how good the best view of P is.
+
+Each knob means one thing. ``min_frames`` alone decides how many distinct frames must vote for
+the winner; ``min_margin`` alone how far ahead of the runner-up it must be; ``min_confidence``
+thresholds the confidence below, which grows with agreement, quality-weighted evidence and
+closeness but has no floor on the count of frames (an earlier version counted a missing second
+vote as closeness 0, so any ``min_confidence`` of 0.40 or more removed every single-frame match and
+``min_frames`` then changed nothing). A person whose matched faces all weigh nothing (detection
+score or size 0, or every distance at or beyond 0.6) is told so, not "no frame matched".
 
 Each factor only grows when an agreeing frame is added or an agreeing distance shrinks, so the
 confidence is monotone in the evidence. Against the reference's figures it reads roughly as a
@@ -57,11 +61,18 @@ with `PerformerScore.frames` (the distinct frames that voted for the performer).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from types import MappingProxyType
-from typing import Protocol
 
+from stash_sense.faces.frequency import clustered_frequency
+from stash_sense.faces.matching import (
+    Clusters,
+    Matcher,
+    clamp,
+    count_frames,
+    matched_first,
+)
 from stash_sense.faces.types import Candidate, Detection, FaceMatch, PerformerScore, Person
 
 __all__ = [
@@ -84,135 +95,12 @@ __all__ = [
     "tally_person",
 ]
 
-Clusters = Sequence[Sequence[int]]
-
-# Constants of the reference pipeline's default matcher.
-FRAME_BONUS = 0.1
-
 # Precision matcher constants (see the module docstring for why).
 FULL_FACE_SIZE = 112.0  # px: the ArcFace input side; smaller faces are upsampled
 FULL_CLOSENESS_DISTANCE = 0.25  # a vote at or under this distance counts fully
 ZERO_CLOSENESS_DISTANCE = 0.6  # a vote at or over this distance counts nothing
 SUPPORT_SCALE = 3.0  # quality-weighted agreeing frames that give support 1 - 1/e
 MIN_SHARE = 0.5  # the winner must hold a weighted majority of the votes
-
-
-class Matcher(Protocol):
-    """Choose a performer for each cluster of a scene's faces."""
-
-    def __call__(
-        self,
-        matches: Sequence[FaceMatch],
-        clusters: Clusters,
-        *,
-        top_k: int = 3,
-        max_distance: float = 0.5,
-        min_confidence: float = 0.35,
-        tagged_boost: float = 0.03,
-        tagged: Collection[str] = (),
-        min_frames: int = 2,
-        min_margin: float = 0.05,
-    ) -> list[Person]:
-        """Return one person per cluster, matched persons first."""
-        ...
-
-
-# --------------------------------------------------------------------------------------------
-# Reference: clustered frequency matching
-# --------------------------------------------------------------------------------------------
-
-
-def clustered_frequency(
-    matches: Sequence[FaceMatch],
-    clusters: Clusters,
-    *,
-    top_k: int = 3,
-    max_distance: float = 0.5,
-    min_confidence: float = 0.35,
-    tagged_boost: float = 0.03,
-    tagged: Collection[str] = (),
-    min_frames: int = 2,
-    min_margin: float = 0.05,
-) -> list[Person]:
-    """Match clusters to performers exactly as the reference's default scene mode does.
-
-    `clusters` are face positions in `matches`, already merged by best match. `tagged` holds the
-    scene's performers as universal ids or bare stash-box ids. `min_frames` and `min_margin` are
-    accepted for the common signature and ignored, as the reference ignores min_unique_frames.
-    """
-    is_tagged = _tag_test(tagged)
-    used: set[str] = set()
-    persons = []
-    # sorted(reverse=True) stays stable: equal-sized clusters keep their order.
-    for cluster in sorted(clusters, key=len, reverse=True):
-        ranked = _frequency_ranking(
-            matches,
-            cluster,
-            max_distance=max_distance,
-            min_confidence=min_confidence,
-            tagged_boost=tagged_boost,
-            is_tagged=is_tagged,
-        )
-        persons.append(_frequency_person(matches, cluster, ranked, used, top_k))
-    return _matched_first(persons)
-
-
-def _frequency_ranking(
-    matches: Sequence[FaceMatch],
-    cluster: Sequence[int],
-    *,
-    max_distance: float,
-    min_confidence: float,
-    tagged_boost: float,
-    is_tagged: Callable[[str], bool],
-) -> list[PerformerScore] | None:
-    """Score every performer of a cluster, best first; None when no candidate is close enough."""
-    entries: dict[str, list[tuple[float, int]]] = {}
-    for position in cluster:
-        match = matches[position]
-        for candidate in match.candidates:
-            if candidate.distance <= max_distance:
-                entries.setdefault(candidate.universal_id, []).append(
-                    (candidate.distance, match.frame_index)
-                )
-    if not entries:
-        return None
-    scores = []
-    for universal_id, found in entries.items():
-        min_distance = min(distance for distance, _ in found)
-        if 1.0 - min_distance < min_confidence:
-            continue
-        frames = len({frame for _, frame in found})
-        score = (1.0 - min_distance) * (1.0 + FRAME_BONUS * (frames - 1))
-        if is_tagged(universal_id):
-            score += tagged_boost
-        average = sum(distance for distance, _ in found) / len(found)
-        scores.append(PerformerScore(universal_id, _clamp(1.0 - average), average, frames, score))
-    # Stable: equal scores keep the order in which the performers were first seen.
-    return sorted(scores, key=lambda entry: entry.score, reverse=True)
-
-
-def _frequency_person(
-    matches: Sequence[FaceMatch],
-    cluster: Sequence[int],
-    ranked: list[PerformerScore] | None,
-    used: set[str],
-    top_k: int,
-) -> Person:
-    """Take the first performer no earlier person holds; the rest become alternatives."""
-    faces, frame_count = list(cluster), _frame_count(matches, cluster)
-    if ranked is None:
-        return Person(faces, frame_count, None, reason="no candidate within max_distance")
-    if not ranked:
-        return Person(faces, frame_count, None, reason="no candidate reaches min_confidence")
-    best = next((entry for entry in ranked if entry.universal_id not in used), None)
-    if best is None:
-        return Person(
-            faces, frame_count, None, reason="every candidate is already another person's match"
-        )
-    used.add(best.universal_id)
-    alternatives = [entry for entry in ranked if entry is not best][: max(0, top_k - 1)]
-    return Person(faces, frame_count, best, alternatives, reason="highest frequency score")
 
 
 # --------------------------------------------------------------------------------------------
@@ -238,6 +126,7 @@ class Evidence:
     frames: int  # distinct frames of the person
     voting_frames: int  # frames that voted for some performer
     tallies: tuple[Tally, ...] = ()  # strongest first
+    weightless_frames: int = 0  # frames matched within max_distance whose vote weighs nothing
 
 
 @dataclass(frozen=True)
@@ -299,48 +188,47 @@ def precision_first(
         _precision_person(index, decision, holders, top_k)
         for index, decision in enumerate(decisions)
     ]
-    return _matched_first(persons)
+    return matched_first(persons)
 
 
 def face_weight(detection: Detection) -> float:
     """Return how much a face's vote counts: detection score squared times relative size."""
-    score = _clamp(detection.score)
-    size = _clamp(min(detection.width, detection.height) / FULL_FACE_SIZE)
+    score = clamp(detection.score)
+    size = clamp(min(detection.width, detection.height) / FULL_FACE_SIZE)
     return score * score * size
 
 
 def closeness(distance: float) -> float:
     """Map a fused distance to 0..1, linearly from 1 at 0.25 to 0 at 0.6."""
     span = ZERO_CLOSENESS_DISTANCE - FULL_CLOSENESS_DISTANCE
-    return _clamp((ZERO_CLOSENESS_DISTANCE - distance) / span)
+    return clamp((ZERO_CLOSENESS_DISTANCE - distance) / span)
 
 
 def tally_person(
     matches: Sequence[FaceMatch], cluster: Sequence[int], *, max_distance: float = 0.5
 ) -> Evidence:
     """Collect one vote per frame of the person and total them per performer."""
-    votes = _frame_votes(matches, cluster, max_distance)
+    votes, weightless = _frame_votes(matches, cluster, max_distance)
     total = sum(vote.strength for vote in votes)
     grouped: dict[str, list[_Vote]] = {}
     for vote in votes:
         grouped.setdefault(vote.universal_id, []).append(vote)
     tallies = [_tally(universal_id, group, total) for universal_id, group in grouped.items()]
     tallies.sort(key=lambda tally: (-tally.strength, -tally.votes, tally.distances[0]))
-    return Evidence(_frame_count(matches, cluster), len(votes), tuple(tallies))
+    return Evidence(count_frames(matches, cluster), len(votes), tuple(tallies), weightless)
 
 
 def confidence(tally: Tally) -> float:
-    """Return sqrt(share x support x closeness of the two nearest votes), in 0..1."""
+    """Return sqrt(share x support x closeness of the nearest vote), in 0..1."""
     support = 1.0 - math.exp(-tally.strength / SUPPORT_SCALE)
-    nearest = [closeness(distance) for distance in tally.distances[:2]]
-    close_pair = sum(nearest) / 2.0
-    return _clamp(math.sqrt(max(0.0, tally.share * support * close_pair)))
+    nearest = closeness(tally.distances[0]) if tally.distances else 0.0
+    return clamp(math.sqrt(max(0.0, tally.share * support * nearest)))
 
 
 def _frame_votes(
     matches: Sequence[FaceMatch], cluster: Sequence[int], max_distance: float
-) -> list[_Vote]:
-    """Let the heaviest matched face of each frame vote for its nearest performer."""
+) -> tuple[list[_Vote], int]:
+    """Let the heaviest matched face of each frame vote; also count weightless matched frames."""
     chosen: dict[int, tuple[float, int]] = {}
     for position in cluster:
         match = matches[position]
@@ -357,7 +245,7 @@ def _frame_votes(
         strength = weight * closeness(nearest.distance)
         if strength > 0.0:
             votes.append(_Vote(frame_index, nearest.universal_id, nearest.distance, strength))
-    return votes
+    return votes, len(chosen) - len(votes)
 
 
 def _near_candidates(match: FaceMatch, max_distance: float) -> list[Candidate]:
@@ -370,7 +258,7 @@ def _tally(universal_id: str, votes: list[_Vote], total: float) -> Tally:
     strength = sum(vote.strength for vote in votes)
     share = strength / total if total > 0.0 else 0.0
     distances = tuple(sorted(vote.distance for vote in votes))
-    return Tally(universal_id, len(votes), strength, _clamp(share), distances)
+    return Tally(universal_id, len(votes), strength, clamp(share), distances)
 
 
 def _decide(
@@ -397,6 +285,12 @@ def _abstention(
     evidence: Evidence, min_frames: int, min_margin: float, min_confidence: float
 ) -> str:
     """Return why the person gets no performer, or an empty string."""
+    if not evidence.tallies and evidence.weightless_frames:
+        return (
+            f"{evidence.weightless_frames} frame(s) matched a performer within max_distance, but "
+            "their votes weigh nothing (detection score or face size 0, or distance >= "
+            f"{ZERO_CLOSENESS_DISTANCE})"
+        )
     if not evidence.tallies:
         return "no frame matched a performer within max_distance"
     winner = evidence.tallies[0]
@@ -478,7 +372,7 @@ def _score(tally: Tally) -> PerformerScore:
 
 
 # --------------------------------------------------------------------------------------------
-# Shared helpers and the registry
+# The registry
 # --------------------------------------------------------------------------------------------
 
 
@@ -494,29 +388,3 @@ def get_matcher(name: str) -> Matcher:
     except KeyError:
         choices = ", ".join(sorted(MATCHERS))
         raise ValueError(f"unknown matcher {name!r}; choose one of: {choices}") from None
-
-
-def _matched_first(persons: Iterable[Person]) -> list[Person]:
-    """Sort persons with a performer first, then by distinct frames, descending (stable)."""
-    return sorted(persons, key=lambda person: (person.best is None, -person.frame_count))
-
-
-def _frame_count(matches: Sequence[FaceMatch], cluster: Iterable[int]) -> int:
-    """Count the distinct frames of a cluster's faces (the screenshot's -1 is one frame)."""
-    return len({matches[position].frame_index for position in cluster})
-
-
-def _tag_test(tagged: Collection[str]) -> Callable[[str], bool]:
-    """Return a test for the scene's tagged performers, by universal or bare stash-box id."""
-    known = frozenset(tagged)
-
-    def is_tagged(universal_id: str) -> bool:
-        bare = universal_id.split(":", 1)[-1]
-        return universal_id in known or bare in known
-
-    return is_tagged
-
-
-def _clamp(value: float) -> float:
-    """Clamp to 0..1."""
-    return min(1.0, max(0.0, value))

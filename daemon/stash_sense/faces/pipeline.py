@@ -27,7 +27,16 @@ from stash_sense.faces.matchers import get_matcher
 from stash_sense.faces.result import FaceEvidence, MatchInfo, PersonResult, SceneResult
 from stash_sense.faces.runtime import InferenceRuntime
 from stash_sense.faces.search import search_faces
-from stash_sense.faces.types import Face, FaceError, FaceMatch, Frame, PerformerScore, Person
+from stash_sense.faces.types import (
+    Face,
+    FaceError,
+    FaceMatch,
+    Frame,
+    PerformerScore,
+    Person,
+    SampledFrames,
+    Vectors,
+)
 
 DETECTOR_FILE = "det_500m.onnx"
 FACENET_FILE = "facenet512.onnx"
@@ -39,6 +48,20 @@ CROP_EDGE = 160  # pixels of the longest side of an evidence crop
 
 class Cancelled(FaceError):
     """The caller asked the identification to stop."""
+
+
+@dataclass(frozen=True)
+class CollectedFaces:
+    """A video's faces with their embeddings and database candidates, before matching."""
+
+    sampled: SampledFrames
+    detected: int  # faces the detector found, before the size filter
+    faces: list[Face]
+    facenet: Vectors
+    arcface: Vectors
+    matches: list[FaceMatch]
+    timings_ms: dict[str, float]
+    began: float  # perf_counter reading at the start
 
 
 @dataclass
@@ -98,16 +121,14 @@ class FacePipeline:
         digest = hashlib.sha256(settings.encode()).hexdigest()[:8]
         return f"{self.database.version}/{self.models.version}/{digest}"
 
-    def identify(
+    def collect(
         self,
         source: str,
         *,
-        description: str | None = None,
         http_headers: Mapping[str, str] | None = None,
-        tagged: Collection[str] = (),
         cancelled: Callable[[], bool] = lambda: False,
-    ) -> SceneResult:
-        """Run every stage on a local file or stream URL and return the result."""
+    ) -> CollectedFaces:
+        """Run the stages up to the database search: frames, faces, embeddings, candidates."""
         config = self.config
         timings: dict[str, float] = {}
         began = time.perf_counter()
@@ -147,10 +168,32 @@ class FacePipeline:
             for i, (face, found) in enumerate(zip(faces, candidates, strict=True))
         ]
         timings["search"] = _ms(stage)
+        return CollectedFaces(sampled, detected, faces, facenet, arcface, matches, timings, began)
+
+    def identify(
+        self,
+        source: str,
+        *,
+        description: str | None = None,
+        http_headers: Mapping[str, str] | None = None,
+        tagged: Collection[str] = (),
+        cancelled: Callable[[], bool] = lambda: False,
+    ) -> SceneResult:
+        """Run every stage on a local file or stream URL and return the result."""
+        config = self.config
+        found = self.collect(source, http_headers=http_headers, cancelled=cancelled)
+        sampled, detected, faces, matches = (
+            found.sampled,
+            found.detected,
+            found.faces,
+            found.matches,
+        )
+        timings, began = found.timings_ms, found.began
 
         stage = time.perf_counter()
         clusters = merge_by_best_match(
-            cluster_faces(facenet, arcface, threshold=config.cluster_threshold), matches
+            cluster_faces(found.facenet, found.arcface, threshold=config.cluster_threshold),
+            matches,
         )
         persons = get_matcher(config.matcher)(
             matches,

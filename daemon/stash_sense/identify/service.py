@@ -9,7 +9,7 @@ from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from stash_sense.config import Config, FacesConfig
 from stash_sense.config.paths import FACE_DB_VERIFIED, data_dir
@@ -20,6 +20,7 @@ from stash_sense.faces.result import SceneResult
 from stash_sense.faces.types import FaceError
 
 _LOGGER = logging.getLogger(__name__)
+T = TypeVar("T")
 RETRY_LOAD_SECONDS = 60.0  # after a failed load, try again at most this often
 
 
@@ -155,6 +156,13 @@ class FaceService:
                 tagged=tagged,
                 cancelled=cancelled,
             ),
+        )
+
+    async def run(self, work: Callable[[FacePipeline], T]) -> T:
+        """Run other work on the loaded pipeline in the executor (e.g. an evaluation)."""
+        pipeline = await self.pipeline()
+        return await asyncio.get_running_loop().run_in_executor(
+            self._executor, lambda: work(pipeline)
         )
 
     def close(self) -> None:

@@ -47,8 +47,9 @@ def bundled_migrations() -> list[Migration]:
             found.append(Migration(int(match[1]), match[2], entry.read_text(encoding="utf-8")))
     found.sort(key=lambda m: m.version)
     versions = [m.version for m in found]
-    if versions != list(range(1, len(found) + 1)):
-        raise StoreError(f"migrations are not numbered 1..N without gaps: {versions}")
+    # Parallel branches reserve numbers ahead, so a gap is allowed; a duplicate never is.
+    if len(set(versions)) != len(versions) or (versions and versions[0] < 1):
+        raise StoreError(f"migrations are not numbered uniquely from 1: {versions}")
     return found
 
 
@@ -120,8 +121,9 @@ class Database:
             "CREATE TABLE IF NOT EXISTS schema_migrations ("
             " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL NOT NULL)"
         )
-        rows = await conn.execute_fetchall("SELECT MAX(version) FROM schema_migrations")
-        current = next(iter(rows))[0] or 0
+        rows = await conn.execute_fetchall("SELECT version FROM schema_migrations")
+        applied = {row[0] for row in rows}
+        current = max(applied, default=0)
         known = migrations[-1].version if migrations else 0
         if current > known:
             raise StoreError(
@@ -129,7 +131,9 @@ class Database:
                 "this Stash Sense knows; upgrade Stash Sense (data is never downgraded)"
             )
         for migration in migrations:
-            if migration.version <= current:
+            # By membership, not by the newest: a number reserved by a parallel branch may
+            # arrive after a higher one was applied.
+            if migration.version in applied:
                 continue
             _LOGGER.info("Applying database migration %04d_%s", migration.version, migration.name)
             try:

@@ -9,6 +9,7 @@ from aiohttp import web
 
 from stash_sense.keys import (
     AUDIT,
+    AUTO_THRESHOLD,
     CHANGES,
     CONFIG,
     DATABASE,
@@ -65,6 +66,7 @@ async def tagging_ctx(app: web.Application) -> AsyncIterator[None]:
         audit=audit,
         review=app[REVIEW],
         disabled=DisabledEndpoints(config.stashbox.disabled_endpoints),
+        threshold=app[AUTO_THRESHOLD],
     )
     creator = PerformerCreator(stash, applier, resolver, config.stashbox)
     app[REVIEW].register(

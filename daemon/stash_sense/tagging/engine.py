@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from stash_sense.config import TaggingConfig
+from stash_sense.evaluate.calibration import AutoThreshold
 from stash_sense.faces.result import PersonResult, SceneResult
 from stash_sense.review import ReviewQueue
 from stash_sense.stash.client import StashClient
@@ -30,6 +31,7 @@ class TaggingEngine:
         audit: AuditLog,
         review: ReviewQueue,
         disabled: DisabledEndpoints | None = None,
+        threshold: AutoThreshold | None = None,
     ) -> None:
         self._config = config
         self._stash = stash
@@ -38,6 +40,7 @@ class TaggingEngine:
         self._audit = audit
         self._review = review
         self._disabled = disabled or DisabledEndpoints(())
+        self._threshold = threshold or AutoThreshold(config, matcher="")
 
     @property
     def writes(self) -> bool:
@@ -77,9 +80,8 @@ class TaggingEngine:
         resolved = await self._resolver.resolve(best.universal_id)
         if resolved.performer_id is not None and resolved.performer_id in present:
             return "present"
-        confident = (
-            best.confidence >= config.auto_min_confidence and best.frames >= config.auto_min_frames
-        )
+        threshold = (await self._threshold.current()).value
+        confident = best.confidence >= threshold and best.frames >= config.auto_min_frames
         if config.mode == "auto" and confident and resolved.performer_id is not None:
             await self._applier.add_performers(
                 scene_id, [(resolved.performer_id, best.universal_id)], reason="auto"
