@@ -36,12 +36,9 @@ async def test_a_stalled_subscriber_gets_a_resync_and_never_blocks_publishing() 
     hub = ChangeHub()
     stalled = hub.subscribe(limit=10)
     live = hub.subscribe(limit=10_000)
-    loop = asyncio.get_running_loop()
-    started = loop.time()
+    # publish() is synchronous: 5,000 of them complete with a subscriber that reads nothing.
     for n in range(5_000):
         hub.publish(Topic.JOB, "progress", {"n": n})
-    # 5,000 publishes with a subscriber that reads nothing take no waiting at all.
-    assert loop.time() - started < 1.0
     first = await stalled.next()
     assert isinstance(first, Resync)
     # After the resync the subscriber follows live again.

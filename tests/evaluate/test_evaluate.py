@@ -200,7 +200,11 @@ async def identify(daemon: Daemon, scene_id: int) -> None:
 
     async def done() -> bool:
         found = await daemon.jobs("identify_scene", JobState.SUCCEEDED)
-        return any(j.args["scene_id"] == scene_id for j in found)
+        if not any(j.args["scene_id"] == scene_id for j in found):
+            return False
+        # Tagging is a job of its own: wait until every identification was tagged.
+        tagged = await daemon.jobs("tag_identification", JobState.SUCCEEDED)
+        return len(tagged) >= len(found)
 
     await eventually(done, timeout=30)
 
