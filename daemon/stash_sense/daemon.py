@@ -19,10 +19,11 @@ from stash_sense.analyzers.scheduler import AnalyzerScheduler
 from stash_sense.analyzers.service import build_service
 from stash_sense.api import analyzers as analyzer_routes
 from stash_sense.api import audit as audit_routes
-from stash_sense.api import auth, events, health, jobs, plugin_source, review, scenes
+from stash_sense.api import auth, events, health, jobs, live, plugin_source, review, scenes
 from stash_sense.api.cors import cors_middleware
 from stash_sense.api.errors import error_middleware
 from stash_sense.api.signing import UrlSigner
+from stash_sense.changes import ChangeHub
 from stash_sense.config import Config
 from stash_sense.events.feedback import FeedbackLog
 from stash_sense.events.file_check import FileCheck
@@ -36,6 +37,7 @@ from stash_sense.identify.store import IdentificationStore
 from stash_sense.keys import (
     ANALYZERS,
     AUDIT,
+    CHANGES,
     CONFIG,
     DATABASE,
     EVENT_INTAKE,
@@ -86,7 +88,7 @@ def build_app(config: Config, token: str) -> web.Application:
             error_middleware,
             auth.auth_middleware(
                 token,
-                frozenset({health.HEALTH_PATH}),
+                frozenset({health.HEALTH_PATH, live.WS_PATH}),
                 public_prefixes=(plugin_source.PREFIX,),
                 signer=signer,
                 signed_prefixes=(scenes.CROPS_PREFIX,),
@@ -98,6 +100,8 @@ def build_app(config: Config, token: str) -> web.Application:
     app[SIGNER] = signer
     app[TOKEN] = token
     app[JOB_REGISTRY] = JobRegistry()
+    app[CHANGES] = ChangeHub()
+    app.on_shutdown.append(_close_changes)
     # Order matters: contexts start in this order and stop in reverse, so workers
     # stop before the Stash client closes and the database closes last.
     app.cleanup_ctx.extend(
@@ -123,9 +127,15 @@ def build_app(config: Config, token: str) -> web.Application:
         audit_routes,
         analyzer_routes,
         plugin_source,
+        live,
     ):
         app.add_routes(module.routes)
     return app
+
+
+async def _close_changes(app: web.Application) -> None:
+    """End live subscriptions first, so open WebSockets never hold up shutdown."""
+    app[CHANGES].close()
 
 
 def data_dir(config: Config) -> Path:
@@ -145,7 +155,7 @@ async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def _review_ctx(app: web.Application) -> AsyncIterator[None]:
     """Create the review queue and unlock items a dead process left accepting."""
-    review_queue = ReviewQueue(app[DATABASE])
+    review_queue = ReviewQueue(app[DATABASE], changes=app[CHANGES])
     await review_queue.start()
     app[REVIEW] = review_queue
     yield
@@ -155,7 +165,7 @@ async def _review_ctx(app: web.Application) -> AsyncIterator[None]:
 async def _queue_ctx(app: web.Application) -> AsyncIterator[None]:
     """Create the job queue and recover jobs a dead process left running."""
     config = app[CONFIG]
-    store = JobStore(app[DATABASE])
+    store = JobStore(app[DATABASE], app[CHANGES])
     registry = app[JOB_REGISTRY]
     registry.register(JobPruner(store, config.queue).job_type())
     # Recovery runs here, before the API binds, so no client sees a stale "running" job.
@@ -201,7 +211,10 @@ async def _faces_ctx(app: web.Application) -> AsyncIterator[None]:
     )
     app[FACES] = faces
     app[IDENTIFICATIONS] = IdentificationStore(
-        app[DATABASE], folder / "crops", max_crop_bytes=config.faces.crops_max_mb * 1_048_576
+        app[DATABASE],
+        folder / "crops",
+        max_crop_bytes=config.faces.crops_max_mb * 1_048_576,
+        changes=app[CHANGES],
     )
 
     async def preload() -> None:

@@ -6,6 +6,7 @@ from aiohttp import web
 
 from stash_sense.analyzers.service import AnalyzerService
 from stash_sense.api.signing import UrlSigner
+from stash_sense.changes import ChangeHub
 from stash_sense.config import Config
 from stash_sense.events.intake import EventIntake
 from stash_sense.events.reconcile import Reconciler
@@ -23,6 +24,7 @@ from stash_sense.tagging.engine import TaggingEngine
 CONFIG = web.AppKey("config", Config)
 STARTED_AT = web.AppKey("started_at", float)
 DATABASE = web.AppKey("database", Database)
+CHANGES = web.AppKey("changes", ChangeHub)
 JOB_REGISTRY = web.AppKey("job_registry", JobRegistry)
 JOB_QUEUE = web.AppKey("job_queue", JobQueue)
 STASH = web.AppKey("stash", StashClient)

@@ -35,13 +35,18 @@ SCREENSHOTS = os.environ.get("STASH_SENSE_SCREENSHOTS") == "1"
 IMAGES_DIR = Path(__file__).resolve().parents[2] / "docs" / "images"
 
 
-@pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def browser() -> AsyncIterator[Browser]:
-    """Start one headless Chromium (Debian's) for the whole session."""
+def _require_tools() -> None:
+    """Fail (never skip) when the libraries or the browser are missing."""
     if not (HOST_DIR / "node_modules" / "react").is_dir():
         pytest.fail(f"run `npm ci` in {HOST_DIR} first (scripts/test does it)")
     if not Path(CHROMIUM).is_file():
         pytest.fail(f"no Chromium at {CHROMIUM}: apt-get install chromium (.ci/run does it)")
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    """Start one headless Chromium (Debian's) for the whole session."""
+    _require_tools()
     async with async_playwright() as playwright:
         # --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start.
         chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])

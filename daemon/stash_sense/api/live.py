@@ -7,17 +7,16 @@ import contextlib
 import hmac
 import json
 import logging
-from typing import Any
 
 from aiohttp import WSMsgType, hdrs, web
 
 from stash_sense import __version__
+from stash_sense.changes import ChangeHub, Topic
 from stash_sense.keys import CHANGES, CONFIG, TOKEN
 
 _LOGGER = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 WS_PATH = "/api/v1/changes/ws"
-TOPICS = ("job", "review", "identification", "write")
 AUTH_TIMEOUT_SECONDS = 10.0
 # Close codes in the range applications may use (4000-4999), stable for the client.
 CLOSE_UNAUTHORIZED = 4401
@@ -68,27 +67,15 @@ async def _authenticate(ws: web.WebSocketResponse, token: str) -> bool:
     return isinstance(given, str) and hmac.compare_digest(given.encode(), token.encode())
 
 
-async def _pump(ws: web.WebSocketResponse, hub: Any) -> None:
+async def _pump(ws: web.WebSocketResponse, hub: ChangeHub) -> None:
     """Forward the hub's changes; a subscriber that fell behind gets `resync`."""
+    subscription = hub.subscribe(list(Topic))
     try:
-        async with hub.subscribe(TOPICS) as subscription:
-            async for item in subscription:
-                await ws.send_json(_frame(item))
+        async for item in subscription:
+            await ws.send_json(item.to_json())
     except ConnectionResetError:
         return
-    except Exception:
-        _LOGGER.exception("Live updates stopped for one client")
-        await ws.close(code=1011, message=b"internal error")
-
-
-def _frame(item: Any) -> dict[str, Any]:
-    """Turn one hub item (a change or the resync marker) into the wire message."""
-    if getattr(item, "topic", None) is None:
-        return {"type": "resync"}
-    return {
-        "type": "change",
-        "seq": item.seq,
-        "topic": item.topic,
-        "action": item.action,
-        "data": item.data,
-    }
+    finally:
+        subscription.close()
+    # The hub closed (shutdown): tell the client to come back later.
+    await ws.close(code=1001, message=b"daemon stopping")

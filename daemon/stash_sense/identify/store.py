@@ -12,6 +12,7 @@ from typing import Any
 
 import aiosqlite
 
+from stash_sense.changes import ChangeHub, Topic
 from stash_sense.faces.result import SceneResult
 from stash_sense.store import Database
 
@@ -48,8 +49,16 @@ class Identification:
 class IdentificationStore:
     """Save results and serve their crops by id (never by path)."""
 
-    def __init__(self, db: Database, crops_dir: Path, *, max_crop_bytes: int) -> None:
+    def __init__(
+        self,
+        db: Database,
+        crops_dir: Path,
+        *,
+        max_crop_bytes: int,
+        changes: ChangeHub | None = None,
+    ) -> None:
         self._db = db
+        self._changes = changes
         self.crops_dir = crops_dir
         self._max_crop_bytes = max_crop_bytes
 
@@ -107,6 +116,17 @@ class IdentificationStore:
         await asyncio.to_thread(self._write_crops, [(cid, data) for cid, _, data in crops])
         await self._prune_scene(scene_id)
         await self.enforce_cap()
+        if self._changes is not None:
+            self._changes.publish(
+                Topic.IDENTIFICATION,
+                "saved",
+                {
+                    "scene_id": scene_id,
+                    "identification_id": ident_id,
+                    "persons": len(result.persons),
+                    "identified": len(result.identified),
+                },
+            )
         return ident_id
 
     def _write_crops(self, crops: list[tuple[int, bytes]]) -> None:

@@ -94,3 +94,20 @@ class Job:
             started_at=row["started_at"],
             finished_at=row["finished_at"],
         )
+
+    def summary(self) -> dict[str, Any]:
+        """Describe the job for a live view: small, and enough to find its scene."""
+        scene_id = self.args.get("scene_id")
+        return {
+            "id": self.id,
+            "type": self.type,
+            "state": self.state.value,
+            "scene_id": scene_id if isinstance(scene_id, int) else None,
+            "attempts": self.attempts,
+            "last_error": self.last_error,
+            "progress": {
+                "done": self.progress.done,
+                "total": self.progress.total,
+                "message": self.progress.message,
+            },
+        }

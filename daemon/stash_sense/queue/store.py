@@ -10,6 +10,7 @@ from typing import Any
 
 import aiosqlite
 
+from stash_sense.changes import ChangeHub, Topic
 from stash_sense.queue.models import Job, JobState, Resource
 from stash_sense.store import Database
 
@@ -55,8 +56,18 @@ class JobPage:
 class JobStore:
     """All SQL about jobs."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, changes: ChangeHub | None = None) -> None:
         self.db = db
+        self._changes = changes
+
+    def _announce(self, action: str, row: aiosqlite.Row | None) -> Job | None:
+        """Publish a job's new state to live views; return the job."""
+        if row is None:
+            return None
+        job = Job.from_row(row)
+        if self._changes is not None:
+            self._changes.publish(Topic.JOB, action, job.summary())
+        return job
 
     async def enqueue_many(self, new_jobs: Sequence[NewJob]) -> list[Enqueued]:
         """Insert jobs in one transaction; a live job with the same key is returned instead."""
@@ -93,6 +104,10 @@ class JobStore:
                 )
                 assert row is not None  # RETURNING always yields the inserted row
                 results.append(Enqueued(Job.from_row(row), created=True))
+        if self._changes is not None:
+            for result in results:
+                if result.created:
+                    self._changes.publish(Topic.JOB, "created", result.job.summary())
         return results
 
     async def claim(self, resource: Resource, types: Collection[str], now: float) -> Job | None:
@@ -111,7 +126,7 @@ class JobStore:
                 " ORDER BY priority DESC, id LIMIT 1) RETURNING *",
                 (now, now, resource.value, now, *types),
             )
-        return Job.from_row(row) if row is not None else None
+        return self._announce("started", row)
 
     async def next_run_at(self, resource: Resource, types: Collection[str]) -> float | None:
         """Return when the next queued job of `resource` becomes due."""
@@ -140,31 +155,42 @@ class JobStore:
     async def _finish(self, job_id: int, state: JobState, error: str | None) -> None:
         """Move a running job to a final state."""
         now = time.time()
-        await self.db.execute(
-            "UPDATE jobs SET state = ?, last_error = COALESCE(?, last_error), finished_at = ?,"
-            " updated_at = ? WHERE id = ?",
-            (state.value, error, now, now, job_id),
-        )
+        async with self.db.transaction() as conn:
+            row = await _fetch_one(
+                conn,
+                "UPDATE jobs SET state = ?, last_error = COALESCE(?, last_error), finished_at = ?,"
+                " updated_at = ? WHERE id = ? RETURNING *",
+                (state.value, error, now, now, job_id),
+            )
+        self._announce(state.value, row)
 
     async def schedule_retry(self, job_id: int, error: str, run_at: float) -> None:
         """Put a failed attempt back in the queue for later."""
-        await self.db.execute(
-            "UPDATE jobs SET state = 'queued', last_error = ?, run_at = ?, started_at = NULL,"
-            " updated_at = ? WHERE id = ?",
-            (error, run_at, time.time(), job_id),
-        )
+        async with self.db.transaction() as conn:
+            row = await _fetch_one(
+                conn,
+                "UPDATE jobs SET state = 'queued', last_error = ?, run_at = ?, started_at = NULL,"
+                " updated_at = ? WHERE id = ? RETURNING *",
+                (error, run_at, time.time(), job_id),
+            )
+        self._announce("retrying", row)
 
     async def release(self, job_ids: Collection[int]) -> None:
         """Requeue jobs interrupted by shutdown without counting the attempt."""
         now = time.time()
+        rows = []
         async with self.db.transaction() as conn:
             for job_id in job_ids:
-                await conn.execute(
+                row = await _fetch_one(
+                    conn,
                     "UPDATE jobs SET state = 'queued', attempts = MAX(attempts - 1, 0),"
                     " run_at = ?, started_at = NULL, updated_at = ?"
-                    " WHERE id = ? AND state = 'running'",
+                    " WHERE id = ? AND state = 'running' RETURNING *",
                     (now, now, job_id),
                 )
+                rows.append(row)
+        for row in rows:
+            self._announce("requeued", row)
 
     async def recover(self) -> Recovered:
         """Requeue jobs left running by a dead process.
@@ -205,7 +231,7 @@ class JobStore:
                 " ELSE cancel_requested END, updated_at = ? WHERE id = ? RETURNING *",
                 (now, now, job_id),
             )
-        return Job.from_row(row) if row is not None else None
+        return self._announce("cancel_requested", row)
 
     async def retry(self, job_id: int) -> Job | None:
         """Queue a failed or cancelled job again with fresh attempts; return it."""
@@ -229,17 +255,20 @@ class JobStore:
                 " started_at = NULL, finished_at = NULL, updated_at = ? WHERE id = ? RETURNING *",
                 (now, now, job_id),
             )
-        return Job.from_row(row) if row is not None else None
+        return self._announce("queued", row)
 
     async def set_progress(
         self, job_id: int, done: int, total: int | None, message: str | None
     ) -> None:
         """Store the progress of a running job."""
-        await self.db.execute(
-            "UPDATE jobs SET progress_done = ?, progress_total = ?, progress_message = ?,"
-            " updated_at = ? WHERE id = ?",
-            (done, total, message, time.time(), job_id),
-        )
+        async with self.db.transaction() as conn:
+            row = await _fetch_one(
+                conn,
+                "UPDATE jobs SET progress_done = ?, progress_total = ?, progress_message = ?,"
+                " updated_at = ? WHERE id = ? RETURNING *",
+                (done, total, message, time.time(), job_id),
+            )
+        self._announce("progress", row)
 
     async def fail_unknown_types(self, known: Collection[str]) -> int:
         """Fail queued jobs whose type no handler serves (e.g. after a downgrade)."""

@@ -10,6 +10,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from stash_sense.changes import ChangeHub
 from stash_sense.review.errors import (
     AcceptTimeout,
     ConfirmationRequired,
@@ -66,8 +67,10 @@ class ReviewQueue:
     `start()` puts it back to `pending` before the API binds.
     """
 
-    def __init__(self, db: Database, kinds: KindRegistry | None = None) -> None:
-        self.store = ReviewStore(db)
+    def __init__(
+        self, db: Database, kinds: KindRegistry | None = None, changes: ChangeHub | None = None
+    ) -> None:
+        self.store = ReviewStore(db, changes)
         self.kinds = kinds if kinds is not None else KindRegistry()
         self._accepts = _Accepts()
 

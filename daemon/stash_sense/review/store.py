@@ -9,6 +9,7 @@ from typing import Any
 
 import aiosqlite
 
+from stash_sense.changes import ChangeHub, Topic
 from stash_sense.review.models import (
     DecidedBy,
     ItemFilter,
@@ -60,11 +61,39 @@ class Transition:
 class ReviewStore:
     """All SQL about review items."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, changes: ChangeHub | None = None) -> None:
         self.db = db
+        self._changes = changes
+
+    def _announce(self, action: str, rows: Sequence[aiosqlite.Row | None]) -> None:
+        """Publish the new states of changed rows to live views."""
+        for row in rows:
+            if row is not None:
+                self._publish(action, ReviewItem.from_row(row))
+
+    def _publish(self, action: str, item: ReviewItem) -> None:
+        """Publish one item's new state to live views."""
+        if self._changes is not None:
+            self._changes.publish(
+                Topic.REVIEW,
+                action,
+                {
+                    "id": item.id,
+                    "kind": item.kind,
+                    "state": item.state.value,
+                    "scene_id": item.scene_id,
+                },
+            )
 
     async def upsert(self, new: NewItem, policy: ResuggestPolicy) -> Upserted:
         """Create the suggestion, update the live one, or refuse it after a final decision."""
+        upserted = await self._upsert(new, policy)
+        if upserted.outcome in (UpsertOutcome.CREATED, UpsertOutcome.UPDATED):
+            self._publish(upserted.outcome.value, upserted.item)
+        return upserted
+
+    async def _upsert(self, new: NewItem, policy: ResuggestPolicy) -> Upserted:
+        """Run an upsert in one transaction."""
         now = time.time()
         payload = dumps(new.payload)
         key = (new.kind, new.scene_id or 0, new.subject)
@@ -114,6 +143,7 @@ class ReviewStore:
                 " WHERE id = ? AND state = 'pending' RETURNING *",
                 (time.time(), item_id),
             )
+        self._announce("accepting", [row])
         return ReviewItem.from_row(row) if row is not None else None
 
     async def finish_accept(
@@ -129,15 +159,19 @@ class ReviewStore:
                 " WHERE id = ? AND state = 'accepting' RETURNING *",
                 (dumps(outcome), decided_by.value, now, now, item_id),
             )
+        self._announce("accepted", [row])
         return ReviewItem.from_row(row) if row is not None else None
 
     async def release(self, item_id: int, error: str) -> None:
         """Put a claimed item back to pending after its accept failed."""
-        await self.db.execute(
-            "UPDATE review_items SET state = 'pending', last_error = ?, updated_at = ?"
-            " WHERE id = ? AND state = 'accepting'",
-            (error, time.time(), item_id),
-        )
+        async with self.db.transaction() as conn:
+            row = await _one(
+                conn,
+                "UPDATE review_items SET state = 'pending', last_error = ?, updated_at = ?"
+                " WHERE id = ? AND state = 'accepting' RETURNING *",
+                (error, time.time(), item_id),
+            )
+        self._announce("released", [row])
 
     async def recover(self) -> int:
         """Unlock items a dead process left accepting; return how many."""
@@ -159,6 +193,7 @@ class ReviewStore:
                 (decided_by.value, now, now, item_id),
             )
             if row is not None:
+                self._announce("rejected", [row])
                 return Transition(ReviewItem.from_row(row), changed=True)
             row = await _one(conn, "SELECT * FROM review_items WHERE id = ?", (item_id,))
         return Transition(ReviewItem.from_row(row), changed=False) if row is not None else None
@@ -181,12 +216,14 @@ class ReviewStore:
         now = time.time()
         key = (kind, scene_id or 0, subject)
         async with self.db.transaction() as conn:
-            cursor = await conn.execute(
+            closed = await _all(
+                conn,
                 "UPDATE review_items SET state = 'rejected', decided_by = ?, decided_at = ?,"
-                f" updated_at = ? WHERE {_SAME_SUBJECT} AND state = 'pending'",
+                f" updated_at = ? WHERE {_SAME_SUBJECT} AND state = 'pending' RETURNING *",
                 (decided_by.value, now, now, *key),
             )
-            closed_pending = cursor.rowcount > 0
+            self._announce("rejected", closed)
+            closed_pending = bool(closed)
             row = await _one(
                 conn,
                 f"SELECT * FROM review_items WHERE {_SAME_SUBJECT} AND state = 'rejected'"
@@ -213,6 +250,7 @@ class ReviewStore:
                 ),
             )
         assert row is not None  # RETURNING always yields the inserted row
+        self._announce("rejected", [row])
         return Transition(ReviewItem.from_row(row), changed=True)
 
     async def is_rejected(self, kind: str, scene_id: int | None, subject: str) -> bool:
@@ -227,20 +265,29 @@ class ReviewStore:
         """Mark the scene's other pending items of a kind superseded; return how many."""
         now = time.time()
         keep_sql = f" AND subject NOT IN ({','.join('?' * len(keep))})" if keep else ""
-        return await self.db.execute(
-            "UPDATE review_items SET state = 'superseded', decided_at = ?, updated_at = ?"
-            f" WHERE kind = ? AND coalesce(scene_id, 0) = ? AND state = 'pending'{keep_sql}",
-            (now, now, kind, scene_id or 0, *keep),
-        )
+        async with self.db.transaction() as conn:
+            rows = await _all(
+                conn,
+                "UPDATE review_items SET state = 'superseded', decided_at = ?, updated_at = ?"
+                f" WHERE kind = ? AND coalesce(scene_id, 0) = ? AND state = 'pending'{keep_sql}"
+                " RETURNING *",
+                (now, now, kind, scene_id or 0, *keep),
+            )
+        self._announce("superseded", rows)
+        return len(rows)
 
     async def expire_scene(self, scene_id: int) -> int:
         """Expire the pending items of a deleted scene; return how many."""
         now = time.time()
-        return await self.db.execute(
-            "UPDATE review_items SET state = 'expired', decided_at = ?, updated_at = ?"
-            " WHERE scene_id = ? AND state = 'pending'",
-            (now, now, scene_id),
-        )
+        async with self.db.transaction() as conn:
+            rows = await _all(
+                conn,
+                "UPDATE review_items SET state = 'expired', decided_at = ?, updated_at = ?"
+                " WHERE scene_id = ? AND state = 'pending' RETURNING *",
+                (now, now, scene_id),
+            )
+        self._announce("expired", rows)
+        return len(rows)
 
     async def get(self, item_id: int) -> ReviewItem | None:
         """Return one item."""

@@ -76,9 +76,13 @@ class UiHost:
         styles += [f"/plugin/{PLUGIN_ID}/{path}" for path in _strings(ui.get("css"))]
         head = [f'<link rel="stylesheet" href="{s}">' for s in styles]
         head += [f'<script src="{s}"></script>' for s in scripts]
+        body = '<body><div id="root"></div></body>'
         return (
-            '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-            "<title>Stash</title>" + "".join(head) + '</head><body><div id="root"></div></body></html>'
+            '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Stash</title>'
+            + "".join(head)
+            + "</head>"
+            + body
+            + "</html>"
         )
 
     async def serve_page(self, _request: web.Request) -> web.StreamResponse:
@@ -104,7 +108,6 @@ class UiHost:
             raise web.HTTPNotFound
         kind = mimetypes.guess_type(request.match_info["path"])[0] or "application/octet-stream"
         return web.Response(body=data, content_type=kind, headers={"Cache-Control": "no-store"})
-
 
 
 def _strings(value: object) -> list[str]:
