@@ -74,6 +74,12 @@ async def test_persons_with_crops_then_accept_creates_and_adds_the_performer(
     assert len(created) == 1
     assert stack.performers_of(scene_id) == {created[0].id}
 
+    # A decision made elsewhere (the review page, the API) shows up here by itself.
+    pending = await stack.api("GET", f"/api/v1/review/items?scene_id={scene_id}&state=pending")
+    await stack.api("POST", f"/api/v1/review/items/{pending['items'][0]['id']}/accept")
+    await wait_state(alice, "accepted")
+    assert stack.performers_of(scene_id) == {created[0].id, stack.alice.id}
+
 
 async def test_reject_and_undo(stack: Stack, ui: UiPage) -> None:
     scene_id = stack.add_scene()
