@@ -27,6 +27,8 @@ RUN if ! command -v python3 >/dev/null; then \
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY daemon ./daemon
+# The plugin folder: the daemon serves it to Stash as a plugin source (/plugin/index.yml).
+COPY plugin ./plugin
 # The daemon runs as uid 1000. Ubuntu 24.04 (the CUDA base) already has a user with that
 # uid ("ubuntu"), so create one only where it is free and refer to it by number.
 RUN pip install --no-cache-dir ".[${EXTRA}]" \

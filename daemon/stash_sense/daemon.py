@@ -12,13 +12,14 @@ from aiohttp import web
 from stash_sense import __version__
 from stash_sense.analyzers.context import analyzers_ctx
 from stash_sense.api import app as api
+from stash_sense.api.signing import UrlSigner
 from stash_sense.changes import ChangeHub
 from stash_sense.config import Config
 from stash_sense.evaluate.context import evaluate_ctx
 from stash_sense.events.context import events_ctx, intake_ctx
 from stash_sense.facedb.context import facedb_ctx
 from stash_sense.identify.context import identify_ctx
-from stash_sense.keys import CHANGES, CONFIG, JOB_REGISTRY, STARTED_AT
+from stash_sense.keys import CHANGES, CONFIG, JOB_REGISTRY, SIGNER, STARTED_AT, TOKEN
 from stash_sense.queue import JobRegistry
 from stash_sense.queue.context import maintenance_ctx, queue_ctx, workers_ctx
 from stash_sense.review.context import review_ctx
@@ -31,12 +32,15 @@ _LOGGER = logging.getLogger(__name__)
 
 def build_app(config: Config, token: str) -> web.Application:
     """Create the application; its cleanup contexts start and stop every service."""
+    signer = UrlSigner(token)
     app = web.Application(
         client_max_size=config.server.max_body_bytes,
-        middlewares=api.middlewares(config.server, token),
+        middlewares=api.middlewares(config.server, token, signer),
     )
     app[CONFIG] = config
     app[STARTED_AT] = time.time()
+    app[SIGNER] = signer
+    app[TOKEN] = token
     app[JOB_REGISTRY] = JobRegistry()
     app[CHANGES] = ChangeHub()
     app.on_shutdown.append(_close_changes)

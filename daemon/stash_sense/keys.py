@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from stash_sense.analyzers.service import AnalyzerService
+from stash_sense.api.signing import UrlSigner
 from stash_sense.changes import ChangeHub
 from stash_sense.config import Config
 from stash_sense.evaluate.calibration import AutoThreshold
@@ -22,7 +23,9 @@ from stash_sense.scenes import SceneLedger
 from stash_sense.stash.client import StashClient
 from stash_sense.stash.monitor import StashStatus
 from stash_sense.store import Database
+from stash_sense.tagging.corrections import Corrections
 from stash_sense.tagging.engine import TaggingEngine
+from stash_sense.tagging.resolver import PerformerResolver
 from stash_sense.writes import AuditLog, InterruptedWrites
 
 CONFIG = web.AppKey("config", Config)
@@ -48,3 +51,7 @@ FACEDB = web.AppKey("facedb", FaceDbService)
 LIBRARY = web.AppKey("library", FirstRun)
 AUTO_THRESHOLD = web.AppKey("auto_threshold", AutoThreshold)
 EVALUATIONS = web.AppKey("evaluations", EvaluationJobs)
+SIGNER = web.AppKey("signer", UrlSigner)
+TOKEN = web.AppKey("token", str)
+RESOLVER = web.AppKey("resolver", PerformerResolver)
+CORRECTIONS = web.AppKey("corrections", Corrections)

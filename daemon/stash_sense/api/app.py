@@ -12,23 +12,37 @@ from stash_sense.api import (
     evaluate,
     events,
     facedb,
+    faces,
     health,
     jobs,
     library,
+    live,
+    plugin_source,
     review,
     scenes,
 )
 from stash_sense.api.cors import cors_middleware
 from stash_sense.api.errors import error_middleware
+from stash_sense.api.signing import UrlSigner
 from stash_sense.config import ServerConfig
 
 
-def middlewares(config: ServerConfig, token: str) -> list[Middleware]:
-    """Return the middlewares, outermost first; /health needs no token."""
+def middlewares(config: ServerConfig, token: str, signer: UrlSigner) -> list[Middleware]:
+    """Return the middlewares, outermost first.
+
+    Health, the WebSocket (its token comes in the first message) and the plugin source
+    (Stash's plugin manager fetches it) need no bearer token; crops accept a signed URL.
+    """
     return [
         cors_middleware(config.cors_origins),
         error_middleware,
-        auth.auth_middleware(token, frozenset({health.HEALTH_PATH})),
+        auth.auth_middleware(
+            token,
+            frozenset({health.HEALTH_PATH, live.WS_PATH}),
+            public_prefixes=(plugin_source.PREFIX,),
+            signer=signer,
+            signed_prefixes=(scenes.CROPS_PREFIX,),
+        ),
     ]
 
 
@@ -39,11 +53,14 @@ def add_routes(app: web.Application) -> None:
         jobs,
         events,
         scenes,
+        faces,
         review,
         audit,
         analyzers,
         facedb,
         library,
         evaluate,
+        plugin_source,
+        live,
     ):
         app.add_routes(module.routes)

@@ -7,11 +7,13 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from stash_sense.events.feedback import FeedbackLog
 from stash_sense.keys import (
     AUDIT,
     AUTO_THRESHOLD,
     CHANGES,
     CONFIG,
+    CORRECTIONS,
     DATABASE,
     EVENT_INTAKE,
     IDENTIFICATIONS,
@@ -19,11 +21,13 @@ from stash_sense.keys import (
     INTERRUPTED_WRITES,
     JOB_QUEUE,
     JOB_REGISTRY,
+    RESOLVER,
     REVIEW,
     STASH,
     TAGGING,
 )
 from stash_sense.stashbox import DisabledEndpoints
+from stash_sense.tagging.corrections import Corrections
 from stash_sense.tagging.engine import TaggingEngine
 from stash_sense.tagging.job import IdentificationTagger
 from stash_sense.tagging.resolver import PerformerResolver
@@ -76,6 +80,8 @@ async def tagging_ctx(app: web.Application) -> AsyncIterator[None]:
     )
     app[AUDIT] = audit
     app[TAGGING] = engine
+    app[RESOLVER] = resolver
+    app[CORRECTIONS] = Corrections(engine, applier, audit, app[REVIEW], FeedbackLog(app[DATABASE]))
     tagger = IdentificationTagger(engine, app[IDENTIFICATIONS], stash, app[JOB_QUEUE])
     app[JOB_REGISTRY].register(tagger.job_type())
     app[IDENTIFIER].identified.append(tagger.enqueue)

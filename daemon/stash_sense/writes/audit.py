@@ -88,7 +88,6 @@ class WriteChange(StrEnum):
     UNDONE = "undone"
 
 
-
 class AuditLog:
     """Record writes before they are sent and their outcome after."""
 

@@ -34,6 +34,7 @@ from .hooks import HookDispatcher, HookListener, ServerConnection
 from .jobs import LOGGING, SCAN_COMPLETE, Job, JobManager, JobProgress, PubSub
 from .library import Library, Scene
 from .resolvers import DEFAULT_SDL, RequestContext, build_fake_schema
+from .ui import UiHost
 from .websocket import WsConnection, negotiate
 
 __all__ = ["FakeStash", "Prepared", "RecordedCall", "RequestErrors"]
@@ -72,6 +73,12 @@ class Prepared:
 
 
 RequestErrors = list[dict[str, Any]]
+
+_DEFAULT_PERFORMER_SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 30 40">'
+    '<rect width="30" height="40" fill="#5c7080"/><circle cx="15" cy="14" r="7" fill="#bfccd6"/>'
+    '<ellipse cx="15" cy="36" rx="12" ry="10" fill="#bfccd6"/></svg>'
+)
 
 
 _RECORDED_HEADERS = ("User-Agent", "Content-Type", "Origin", "Sec-WebSocket-Protocol")
@@ -155,6 +162,8 @@ class FakeStash:
         self.websockets: set[WsConnection] = set()
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
+        # Set to serve Stash's UI page (with a plugin) at `/`, for browser tests.
+        self.ui: UiHost | None = None
 
     # ------------------------------------------------------------ properties
 
@@ -217,6 +226,11 @@ class FakeStash:
         app.router.add_get("/performer/{id}/image", self._image("performers"))
         app.router.add_get("/tag/{id}/image", self._image("tags"))
         app.router.add_get("/studio/{id}/image", self._image("studios"))
+        app.router.add_get("/host/{path:.+}", self._ui_route("serve_host_file"))
+        app.router.add_get("/plugin/stash-sense/{path:.+}", self._ui_route("serve_plugin_file"))
+        app.router.add_get("/favicon.ico", self._healthz)
+        # Stash answers every other path with its single-page app.
+        app.router.add_get("/{tail:.*}", self._ui_route("serve_page"))
         self._runner = web.AppRunner(app, shutdown_timeout=0.5, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, self.host, self._requested_port).start()
@@ -446,6 +460,15 @@ class FakeStash:
 
     # ------------------------------------------------------------ other routes
 
+    def _ui_route(self, name: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        async def handler(request: web.Request) -> web.StreamResponse:
+            if self.ui is None:
+                raise web.HTTPNotFound
+            result: web.StreamResponse = await getattr(self.ui, name)(request)
+            return result
+
+        return handler
+
     async def _healthz(self, _request: web.Request) -> web.StreamResponse:
         return web.Response(text=".")
 
@@ -468,6 +491,13 @@ class FakeStash:
             except ValueError:
                 obj = None
             image = getattr(obj, "image", None)
+            if (
+                obj is not None
+                and collection == "performers"
+                and not (isinstance(image, str) and image.startswith("data:"))
+            ):
+                # Stash answers a performer without an image with its default picture.
+                return web.Response(text=_DEFAULT_PERFORMER_SVG, content_type="image/svg+xml")
             if not isinstance(image, str) or not image.startswith("data:"):
                 raise web.HTTPNotFound
             header, _, data = image.partition(",")
