@@ -22,7 +22,7 @@ from aiohttp.test_utils import TestServer
 from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright
 
 from stash_sense.daemon import build_app
-from stash_sense.keys import JOB_QUEUE
+from stash_sense.keys import IDENTIFICATIONS, JOB_QUEUE
 from stash_sense.queue import Job
 from tests.daemons import AUTH, Daemon, stop
 from tests.faces.kit import ALICE, BOB, Kit
@@ -103,7 +103,18 @@ class Stack:
         job = await self.api("POST", f"/api/v1/scenes/{scene_id}/identify{query}")
         if wait:
             await self.finished(int(job["id"]))
+            await self.tagged(scene_id)
         return int(job["id"])
+
+    async def tagged(self, scene_id: int) -> None:
+        """Wait until the scene's newest identification was tagged (a job of its own)."""
+        results = self.app[IDENTIFICATIONS]
+
+        async def done() -> bool:
+            latest = await results.latest(scene_id)
+            return latest is None or latest.tagged_at is not None
+
+        await eventually(done, timeout=30)
 
     async def finished(self, job_id: int) -> Job:
         """Wait until a job is final; return it."""
