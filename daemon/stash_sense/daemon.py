@@ -277,7 +277,8 @@ async def _tagging_ctx(app: web.Application) -> AsyncIterator[None]:
     creator = PerformerCreator(stash, resolver, config.stashbox)
     app[REVIEW].register(
         PerformerSuggestionKind(
-            SuggestionActions(applier, creator, dry_run=config.tagging.mode == "dry-run")
+            SuggestionActions(applier, creator, dry_run=config.tagging.mode == "dry-run"),
+            reference_image=app[FACES].performer_image,
         )
     )
     app[AUDIT] = audit

@@ -133,7 +133,10 @@ def write_release(
         uid: {
             "name": (names or {}).get(uid, f"Performer {number}"),
             "country": "US" if number % 2 == 0 else None,
-            "image_url": f"https://example.invalid/{number}.jpg" if number % 3 == 0 else None,
+            # Named performers (the kit's) always have a reference image.
+            "image_url": f"https://example.invalid/{number}.jpg"
+            if number % 3 == 0 or uid in (names or {})
+            else None,
             "face_count": len(positions.get(uid, [])),
         }
         for number, uid in enumerate(named)

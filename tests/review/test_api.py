@@ -81,7 +81,7 @@ async def test_every_review_route_needs_the_token(client: Client) -> None:
         path = str(info.get("path") or info.get("formatter", ""))
         if path.startswith("/api/v1/review") and route.method != "HEAD":
             found.append((route.method, path.replace("{id}", "1")))
-    assert len(found) == 6
+    assert len(found) == 7
     for method, path in found:
         for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": TOKEN}):
             resp = await client.request(method, path, headers=headers, json={})

@@ -27,6 +27,7 @@ from stash_sense.review import (
     ItemFilter,
     ItemNotFound,
     ItemSort,
+    ReopenRefused,
     ReviewClosed,
     ReviewConflict,
     ReviewError,
@@ -46,6 +47,7 @@ _STATUS: dict[type[ReviewError], int] = {
     AcceptRefused: 409,
     ActionRefused: 409,
     UnknownKind: 409,
+    ReopenRefused: 409,
     ConfirmationRequired: 422,
     InvalidOptions: 422,
     InvalidPayload: 422,
@@ -117,6 +119,17 @@ async def reject_item(request: web.Request) -> web.Response:
     review = request.app[REVIEW]
     with _domain_errors():
         item = await review.reject(item_id)
+    return web.json_response(item_json(review, item))
+
+
+@routes.post("/api/v1/review/items/{id}/reopen")
+async def reopen_item(request: web.Request) -> web.Response:
+    """Undo a rejection made in the queue: the item is pending again."""
+    item_id = _item_id(request)
+    only_keys(await _optional_body(request), ())
+    review = request.app[REVIEW]
+    with _domain_errors():
+        item = await review.reopen(item_id)
     return web.json_response(item_json(review, item))
 
 

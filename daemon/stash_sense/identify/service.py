@@ -67,6 +67,12 @@ class FaceService:
             raise FacesUnavailable(self.status.error or "face identification is not loaded")
         return pipeline
 
+    def performer_image(self, universal_id: str) -> str | None:
+        """Return the face database's image URL of a performer (None until it is loaded)."""
+        pipeline = self._pipeline
+        info = pipeline.database.performers.get(universal_id) if pipeline is not None else None
+        return info.image_url if info is not None else None
+
     async def load(self) -> bool:
         """Try to load now (at start-up); return whether it worked."""
         try:
