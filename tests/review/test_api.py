@@ -147,6 +147,8 @@ async def test_list_get_and_counts(client: Client) -> None:
     assert counts["by_kind"]["test_tag"]["pending"] == 2
     assert counts["by_kind"]["test_tag"]["rejected"] == 1
     assert counts["by_kind"]["test_delete"] == {s.value: 0 for s in ReviewState}
+    assert "test_delete" in counts["destructive"] and "test_tag" not in counts["destructive"]
+    assert "duplicate_performer" in counts["destructive"]
 
 
 async def test_accept_and_reject(client: Client, kinds: Kinds) -> None:

@@ -148,9 +148,14 @@ async def bulk(request: web.Request) -> web.Response:
 @routes.get("/api/v1/review/counts")
 async def counts(request: web.Request) -> web.Response:
     """Count items per kind and state."""
-    found = await request.app[REVIEW].counts()
+    review = request.app[REVIEW]
+    found = await review.counts()
     by_kind = {k: {s.value: n for s, n in c.items()} for k, c in found.by_kind.items()}
-    return web.json_response({"by_kind": by_kind, "pending": found.pending})
+    # The review page asks before a bulk accept that may touch one of these.
+    destructive = sorted(k.name for k in review.kinds if k.destructive)
+    return web.json_response(
+        {"by_kind": by_kind, "pending": found.pending, "destructive": destructive}
+    )
 
 
 def item_json(review: ReviewQueue, item: ReviewItem) -> dict[str, Any]:
