@@ -187,6 +187,11 @@ async def test_missing_performer_is_created_once_on_accept(
     bob_details = await details(daemon, pending[BOB]["id"])
     assert bob_details["reference_image_url"] == known[BOB]["image_url"] is not None
     assert len(bob_details["crop_urls"]) == len(pending[BOB]["payload"]["crop_ids"]) > 0
+    # The signed URLs load without the token, as an <img> does.
+    signed = bob_details["crop_signed_urls"]
+    assert [u.split("?")[0] for u in signed] == bob_details["crop_urls"]
+    async with daemon.session.get(f"{daemon.url}{signed[0]}") as resp:
+        assert resp.status == 200 and resp.content_type == "image/jpeg"
 
     bob_item = pending[BOB]["id"]
     results = await asyncio.gather(

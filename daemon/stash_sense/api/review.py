@@ -13,7 +13,7 @@ from aiohttp import web
 from stash_sense.api.errors import ApiError
 from stash_sense.api.params import enum_list_param, int_param, json_body, list_param, only_keys
 from stash_sense.api.serialize import iso
-from stash_sense.keys import REVIEW
+from stash_sense.keys import REVIEW, SIGNER
 from stash_sense.review import (
     BULK_MAX_ITEMS,
     AcceptRefused,
@@ -92,6 +92,10 @@ async def get_item(request: web.Request) -> web.Response:
         raise ApiError(404, "not_found", "no such review item")
     with _domain_errors():
         details = await review.describe(item)
+    if isinstance(details.get("crop_urls"), list):
+        # An <img> cannot send the token: it loads the signed URLs instead.
+        signer = request.app[SIGNER]
+        details["crop_signed_urls"] = [signer.sign(str(u)) for u in details["crop_urls"]]
     return web.json_response({**item_json(review, item), "details": details})
 
 

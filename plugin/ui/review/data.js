@@ -18,9 +18,12 @@
     var attempt = React.useState(0);
 
     React.useEffect(function () {
-      if (!client) return undefined;
       var alive = true;
-      client.get("/api/v1/review/items", { query: query }).then(
+      // Straight from the shared client's promise: the first page does not wait for the
+      // render that hands the client to this component.
+      S.core.daemon().then(function (daemon) {
+        return daemon.get("/api/v1/review/items", { query: query });
+      }).then(
         function (body) {
           if (alive) setState({ key: key, items: body.items, total: body.total, error: null, fresh: 0 });
         },
@@ -29,7 +32,7 @@
         }
       );
       return function () { alive = false; };
-    }, [client, key, attempt[0]]);
+    }, [key, attempt[0]]);
 
     var reload = React.useCallback(function () { attempt[1](function (n) { return n + 1; }); }, []);
 
@@ -83,9 +86,10 @@
     var pair = React.useState(null);
     var timer = React.useRef(null);
     var refresh = React.useCallback(function () {
-      if (!client) return;
-      client.get("/api/v1/review/counts").then(pair[1], function () {});
-    }, [client]);
+      S.core.daemon().then(function (daemon) {
+        return daemon.get("/api/v1/review/counts");
+      }).then(pair[1], function () {});
+    }, []);
     React.useEffect(refresh, [refresh]);
     React.useEffect(function () { return function () { clearTimeout(timer.current); }; }, []);
     S.core.useLive(client, ["review"], function () {

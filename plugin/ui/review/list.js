@@ -35,10 +35,15 @@
         onClick: function (e) { e.stopPropagation(); },
         onChange: function () { props.onCheck(item); },
       }),
+      // Plain elements, not Bootstrap components: 50 rows render on every step of the walk.
       h("span", { className: "stash-sense-row-kind badge badge-secondary" }, S.review.kindLabel(item.kind)),
       h("span", { className: "stash-sense-row-title" }, summary(item)),
-      typeof item.confidence === "number" ? h(S.components.ConfidenceBadge, { value: item.confidence }) : null,
-      item.state !== "pending" ? h("span", { className: "stash-sense-row-state badge badge-dark" }, props.skipped ? "skipped" : item.state) : props.skipped ? h("span", { className: "stash-sense-row-state badge badge-light" }, "skipped") : null
+      typeof item.confidence === "number"
+        ? h("span", { className: "stash-sense-row-confidence badge badge-info" }, S.core.format.percent(item.confidence))
+        : null,
+      item.state !== "pending" || props.skipped
+        ? h("span", { className: "stash-sense-row-state badge badge-dark" }, item.state !== "pending" ? item.state : "skipped")
+        : null
     );
   });
 

@@ -4,8 +4,6 @@
   "use strict";
 
   var React = S.React;
-  var actions = S.review.actions;
-  var PAGE_SIZE = S.review.query.PAGE_SIZE;
 
   // props: client, view, go, page (usePage), index, ask (confirm dialog), options.
   function useWalk(props) {
@@ -39,7 +37,7 @@
       }
       if (p.view.offset > 0) {
         selectLast.current = true;
-        p.go({ offset: Math.max(0, p.view.offset - PAGE_SIZE), item: null });
+        p.go({ offset: Math.max(0, p.view.offset - S.review.query.PAGE_SIZE), item: null });
       }
     }
 
@@ -71,10 +69,10 @@
       if (!item || !p.client || item.state !== "pending") return;
       var options = p.options[item.id] || {};
       if (action === "reject") {
-        run("reject", item, function () { return actions.reject(p.client, item); });
+        run("reject", item, function () { return S.review.actions.reject(p.client, item); });
         return;
       }
-      var accept = function () { return run("accept", item, function () { return actions.accept(p.client, item, options); }); };
+      var accept = function () { return run("accept", item, function () { return S.review.actions.accept(p.client, item, options); }); };
       if (!item.destructive) {
         accept();
         return;
@@ -105,7 +103,7 @@
         return;
       }
       setBusy(true);
-      actions.undo(p.client, last).then(
+      S.review.actions.undo(p.client, last).then(
         function (item) {
           setBusy(false);
           p.page.patch(item);
