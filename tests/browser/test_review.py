@@ -43,11 +43,11 @@ async def test_each_card_kind_shows_its_evidence(stack: Stack, ui: UiPage) -> No
     made = await seed.one_of_each(stack)
     faces = await stack.api("GET", "/api/v1/review/items?kind=performer_suggestion")
     assert faces["total"] == 2
-    page = await ui.open(REVIEW + "?state=all")
+    # A deep link to one item.
+    face = faces["items"][0]
+    page = await ui.open(f"{REVIEW}?kind=performer_suggestion&item={face['id']}")
 
     # Face suggestion: the scene's crops (signed URLs, no token) beside the reference image.
-    face = faces["items"][0]
-    await page.goto(f"{ui.base_url}{REVIEW}?kind=performer_suggestion&item={face['id']}")
     text = await card_text(page, face["id"])
     assert face["payload"]["name"] in text and "Seen in the scene" in text
     crops = page.locator(f"{CARD} .stash-sense-crops img")
@@ -105,15 +105,38 @@ async def test_each_card_kind_shows_its_evidence(stack: Stack, ui: UiPage) -> No
         "future_kind": ["no card for the kind", "from a newer daemon"],
     }
     for kind, needles in expectations.items():
-        await page.goto(f"{ui.base_url}{REVIEW}?state=all&kind={kind}")
+        await page.select_option(".stash-sense-filter-kind", kind)
         text = await card_text(page, made[kind])
         for needle in needles:
             assert needle in text, (kind, needle, text)
-    duplicate = page.locator(".stash-sense-kept")
-    await page.goto(f"{ui.base_url}{REVIEW}?kind=duplicate_scenes")
+    # The whole queue, every kind in the list, a duplicate pair open.
+    await page.select_option(".stash-sense-filter-kind", "")
+    await page.click(f".stash-sense-row[data-id='{made['duplicate_scenes']}']")
     await shown(page, made["duplicate_scenes"])
-    assert await duplicate.count() == 1
+    assert await page.locator(".stash-sense-kept").count() == 1
+    assert await page.locator(".stash-sense-row").count() == len(made) + 2
     await ui.screenshot("review-queue.png")
+
+
+async def test_live_changes_reach_the_open_page(stack: Stack, ui: UiPage) -> None:
+    ids = await seed.fingerprint_items(stack, 3)
+    page = await ui.open(REVIEW)
+    await shown(page, ids[-1])
+    # A decision made elsewhere updates the row in place; the list does not move.
+    await stack.api("POST", f"/api/v1/review/items/{ids[0]}/reject")
+    await page.wait_for_selector(f".stash-sense-row[data-id='{ids[0]}'][data-state='rejected']")
+    # A new item is announced, and shown on request.
+    (fresh,) = await seed.fingerprint_items(stack, 1)
+    banner = page.locator(".stash-sense-fresh")
+    await banner.wait_for()
+    assert "1 new item" in await banner.inner_text()
+    assert await page.locator(f".stash-sense-row[data-id='{fresh}']").count() == 0
+    await banner.locator("button").click()
+    await page.wait_for_selector(f".stash-sense-row[data-id='{fresh}']")
+    # The kind filter's counts follow.
+    await page.wait_for_selector(
+        ".stash-sense-filter-kind option:has-text('Stash-box match (3)')", state="attached"
+    )
 
 
 async def test_names_from_stash_render_as_text(stack: Stack, ui: UiPage) -> None:
@@ -261,15 +284,35 @@ async def test_first_paint_and_next_item_with_10000_pending(stack: Stack, ui: Ui
     page = await ui.open("/")
     await page.wait_for_selector(".stash-sense-pending-count:has-text('10,000')")
     first = await page.evaluate(_TIME_FIRST_PAINT)
+    # Again with the browser warm (CORS preflight cached), as on every later visit.
+    warm = []
+    for _ in range(5):
+        await page.go_back()
+        await page.wait_for_selector(CARD, state="detached")
+        warm.append(await page.evaluate(_TIME_FIRST_PAINT))
     assert "1\u201350 of 10,000" in await page.inner_text(".stash-sense-pager")
     moves = [await page.evaluate(_TIME_NEXT) for _ in range(20)]
     figures = {
         "first_paint_ms": round(first, 1),
+        "first_paint_warm_median_ms": round(statistics.median(warm), 1),
         "next_item_median_ms": round(statistics.median(moves), 1),
         "next_item_max_ms": round(max(moves), 1),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
+        "load_average_1min": round(os.getloadavg()[0], 1),
     }
     print("review page timings:", json.dumps(figures))
-    # The recorded figures (docs/benchmarks.md) are well under 200 ms; this bound is
-    # looser so a loaded CI machine does not fail the test on a slow moment.
-    assert first < 1000 and max(moves) < 1000, figures
+
+    # Reject two, then walk off the page: the next page starts two earlier, since the
+    # rejected items left the "pending" view, so no pending item is passed over.
+    await page.keyboard.press("r")
+    await page.keyboard.press("r")
+    while "1\u201350 of" in await page.inner_text(".stash-sense-pager"):
+        await page.keyboard.press("j")
+    await page.wait_for_selector(".stash-sense-pager:has-text('49\u201398 of 9,998')")
+    assert "offset=48" in page.url
+    # The figures recorded in docs/benchmarks.md are the measured ones; these bounds are
+    # looser (medians under 1 s, any single sample under 3 s) so that a loaded CI machine
+    # does not fail the test on a slow moment, while a page that grows with the queue
+    # (rendering or sorting all 10,000 items) still fails it.
+    assert statistics.median(warm) < 1000 and statistics.median(moves) < 1000, figures
+    assert max([first, *warm, *moves]) < 3000, figures

@@ -6,6 +6,17 @@
   var React = S.React;
   var COUNTS_DELAY_MS = 300;
 
+  // A ref that is true while the component is mounted: answers arriving after the reader
+  // left the page are dropped instead of updating a component that is gone.
+  function useAlive() {
+    var ref = React.useRef(true);
+    React.useEffect(function () {
+      ref.current = true;
+      return function () { ref.current = false; };
+    }, []);
+    return ref;
+  }
+
   // One page of items for a view. Live changes update the items in place (their state),
   // count new items for a "show new" banner instead of moving the list under the
   // reader's keys, and a resync reloads the page.
@@ -37,7 +48,9 @@
     var reload = React.useCallback(function () { attempt[1](function (n) { return n + 1; }); }, []);
 
     // Replace one item of the page (after a decision, or a live change of it).
+    var alive = useAlive();
     var patch = React.useCallback(function (item) {
+      if (!alive.current) return;
       setState(function (s) {
         var found = false;
         var items = s.items.map(function (i) {
@@ -85,10 +98,11 @@
   function useCounts(client) {
     var pair = React.useState(null);
     var timer = React.useRef(null);
+    var alive = useAlive();
     var refresh = React.useCallback(function () {
       S.core.daemon().then(function (daemon) {
         return daemon.get("/api/v1/review/counts");
-      }).then(pair[1], function () {});
+      }).then(function (counts) { if (alive.current) pair[1](counts); }, function () {});
     }, []);
     React.useEffect(refresh, [refresh]);
     React.useEffect(function () { return function () { clearTimeout(timer.current); }; }, []);
@@ -105,14 +119,15 @@
   function useDetails(client, item) {
     var cache = React.useRef({});
     var pair = React.useState(0);
-    var bump = pair[1];
+    var alive = useAlive();
+    var bump = function () { if (alive.current) pair[1](function (n) { return n + 1; }); };
     var load = React.useCallback(function (target) {
       if (!client || !target || cache.current[target.id + ":" + target.updated_at]) return;
       var key = target.id + ":" + target.updated_at;
       cache.current[key] = { loading: true };
       client.get("/api/v1/review/items/" + target.id).then(
-        function (body) { cache.current[key] = { details: body.details || {} }; bump(function (n) { return n + 1; }); },
-        function (error) { cache.current[key] = { error: error }; bump(function (n) { return n + 1; }); }
+        function (body) { cache.current[key] = { details: body.details || {} }; bump(); },
+        function (error) { cache.current[key] = { error: error }; bump(); }
       );
     }, [client]);
     React.useEffect(function () { load(item); }, [load, item && item.id, item && item.updated_at]);
@@ -124,6 +139,7 @@
     };
   }
 
+  S.review.useAlive = useAlive;
   S.review.usePage = usePage;
   S.review.useCounts = useCounts;
   S.review.useDetails = useDetails;

@@ -33,9 +33,11 @@
   }
 
   function useBulk(client, view, counts, page, checked, ask) {
+    var alive = S.review.useAlive();
     var progressPair = React.useState(null);
-    var setProgress = progressPair[1];
     var busyPair = React.useState(false);
+    var setProgress = function (value) { if (alive.current) progressPair[1](value); };
+    var setBusy = function (value) { if (alive.current) busyPair[1](value); };
 
     function start(action, scope) {
       var items = Object.keys(checked.value).map(function (id) { return checked.value[id]; });
@@ -47,19 +49,19 @@
         : { filter: S.review.query.bulkFilter(view, kinds) };
       var howMany = scope === "selection" ? items.length : page.total;
       function go() {
-        busyPair[1](true);
+        setBusy(true);
         target.confirm = action === "accept";
         S.review.actions.bulk(client, action, target, function (total) {
           setProgress(Object.assign({ done: false }, total));
         }).then(
           function (total) {
-            busyPair[1](false);
+            setBusy(false);
             setProgress(Object.assign({ done: true }, total));
             checked.clear();
             page.reload();
           },
           function (error) {
-            busyPair[1](false);
+            setBusy(false);
             setProgress({ done: true, accepted: 0, rejected: 0, failed: howMany, errors: [error] });
           }
         );

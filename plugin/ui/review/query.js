@@ -99,6 +99,8 @@
     var latest = React.useRef(view);
     latest.current = view;
     var go = React.useCallback(function (changes, options) {
+      // A late answer (or effect) after the reader left the page must not drag them back.
+      if (history.location.pathname !== location.pathname) return;
       var next = Object.assign({}, latest.current, changes);
       latest.current = next;
       var url = location.pathname + serialize(next);

@@ -9,13 +9,17 @@
   function useWalk(props) {
     var ref = React.useRef(props);
     ref.current = props;
+    var alive = S.review.useAlive();
     var undoStack = React.useRef([]);
     var selectLast = React.useRef(false);
     var busyPair = React.useState(false);
     var messagePair = React.useState(null);
     var skippedPair = React.useState({});
-    var setBusy = busyPair[1];
-    var setMessage = messagePair[1];
+    // Re-render when the undo stack changes, for the Undo button.
+    var undoCount = React.useState(0);
+    var setUndoCount = function (n) { if (alive.current) undoCount[1](n); };
+    var setBusy = function (value) { if (alive.current) busyPair[1](value); };
+    var setMessage = function (value) { if (alive.current) messagePair[1](value); };
 
     function select(index) {
       var p = ref.current;
@@ -46,18 +50,21 @@
       return p.page.items[p.index] || null;
     }
 
+    // Decide optimistically: the item shows its new state and the walk moves on at once,
+    // so quick keys are never lost; a failure puts the item back and says why.
     function run(action, item, call) {
-      setBusy(true);
+      var p = ref.current;
       setMessage(null);
+      p.page.patch(Object.assign({}, item, { state: action === "accept" ? "accepting" : "rejected" }));
+      select(p.index + 1);
       return call().then(
         function (updated) {
           ref.current.page.patch(updated);
           undoStack.current.push({ action: action, item: updated });
-          setBusy(false);
-          select(ref.current.page.items.findIndex(function (i) { return i.id === item.id; }) + 1);
+          setUndoCount(undoStack.current.length);
         },
         function (error) {
-          setBusy(false);
+          ref.current.page.patch(item);
           setMessage(error);
         }
       );
@@ -89,6 +96,7 @@
       var item = current();
       if (!item) return;
       undoStack.current.push({ action: "skip", item: item });
+      setUndoCount(undoStack.current.length);
       skippedPair[1](function (s) { var n = Object.assign({}, s); n[item.id] = true; return n; });
       select(ref.current.index + 1);
     }
@@ -96,6 +104,7 @@
     function undo() {
       var last = undoStack.current.pop();
       var p = ref.current;
+      setUndoCount(undoStack.current.length);
       if (!last || !p.client) return;
       if (last.action === "skip") {
         skippedPair[1](function (s) { var n = Object.assign({}, s); delete n[last.item.id]; return n; });
