@@ -75,8 +75,7 @@ class FaceService:
 
     def performer_image(self, universal_id: str) -> str | None:
         """Return the face database's image URL of a performer (None until it is loaded)."""
-        pipeline = self._pipeline
-        info = pipeline.database.performers.get(universal_id) if pipeline is not None else None
+        info = self.performer_info(universal_id)
         return info.image_url if info is not None else None
 
     async def load(self) -> bool:
