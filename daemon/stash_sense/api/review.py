@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -118,22 +118,24 @@ async def accept_item(request: web.Request) -> web.Response:
 @routes.post("/api/v1/review/items/{id}/reject")
 async def reject_item(request: web.Request) -> web.Response:
     """Reject an item so its subject is not proposed again."""
-    item_id = _item_id(request)
-    only_keys(await _optional_body(request), ())
-    review = request.app[REVIEW]
-    with _domain_errors():
-        item = await review.reject(item_id)
-    return web.json_response(item_json(review, item))
+    return await _change_state(request, ReviewQueue.reject)
 
 
 @routes.post("/api/v1/review/items/{id}/reopen")
 async def reopen_item(request: web.Request) -> web.Response:
     """Undo a rejection made in the queue: the item is pending again."""
+    return await _change_state(request, ReviewQueue.reopen)
+
+
+async def _change_state(
+    request: web.Request, change: Callable[[ReviewQueue, int], Awaitable[ReviewItem]]
+) -> web.Response:
+    """Run a state change that takes no body (or `{}`) on the item in the path."""
     item_id = _item_id(request)
     only_keys(await _optional_body(request), ())
     review = request.app[REVIEW]
     with _domain_errors():
-        item = await review.reopen(item_id)
+        item = await change(review, item_id)
     return web.json_response(item_json(review, item))
 
 

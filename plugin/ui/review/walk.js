@@ -51,23 +51,31 @@
     }
 
     // Decide optimistically: the item shows its new state and the walk moves on at once,
-    // so quick keys are never lost; a failure puts the item back and says why.
+    // so quick keys are never lost; a failure puts the item back and says why. The undo
+    // entry is stacked now, in key order, and its undo waits for the answer.
     function run(action, item, call) {
       var p = ref.current;
       setMessage(null);
       p.page.patch(Object.assign({}, item, { state: action === "accept" ? "accepting" : "rejected" }));
+      var entry = { action: action, item: item };
+      undoStack.current.push(entry);
+      setUndoCount(undoStack.current.length);
       select(p.index + 1);
-      return call().then(
+      entry.done = call().then(
         function (updated) {
+          entry.item = updated;
           ref.current.page.patch(updated);
-          undoStack.current.push({ action: action, item: updated });
-          setUndoCount(undoStack.current.length);
+          return updated;
         },
         function (error) {
+          undoStack.current = undoStack.current.filter(function (e) { return e !== entry; });
+          setUndoCount(undoStack.current.length);
           ref.current.page.patch(item);
           setMessage(error);
+          throw error;
         }
       );
+      entry.done.catch(function () {});
     }
 
     function decide(action) {
@@ -112,7 +120,7 @@
         return;
       }
       setBusy(true);
-      S.review.actions.undo(p.client, last).then(
+      last.done.then(function () { return S.review.actions.undo(p.client, last); }).then(
         function (item) {
           setBusy(false);
           p.page.patch(item);

@@ -21,15 +21,8 @@
         { className: "stash-sense-sides" },
         performers.map(function (m, i) {
           return h(
-            "div",
-            { key: m.id, className: "stash-sense-side" + (keep === m.id ? " stash-sense-kept" : "") },
-            h(parts.KeepChoice, {
-              itemId: item.id,
-              value: m.id,
-              suggested: m.id === p.suggested_keeper_id,
-              checked: keep === m.id,
-              onChange: function () { props.setOptions({ keeper_id: m.id }); },
-            }),
+            parts.KeepSide,
+            { key: m.id, itemId: item.id, value: m.id, keep: keep, suggested: p.suggested_keeper_id, onKeep: function (id) { props.setOptions({ keeper_id: id }); } },
             h(parts.Image, { src: "/performer/" + m.id + "/image", alt: "Image of " + m.name, className: "stash-sense-reference-image" }),
             h(parts.Facts, {
               rows: [

@@ -31,15 +31,8 @@
         { className: "stash-sense-sides" },
         files.map(function (f, i) {
           return h(
-            "div",
-            { key: f.id, className: "stash-sense-side" + (keep === f.id ? " stash-sense-kept" : "") },
-            h(parts.KeepChoice, {
-              itemId: item.id,
-              value: f.id,
-              suggested: f.id === p.suggested_keeper_id,
-              checked: keep === f.id,
-              onChange: function () { props.setOptions({ keep_file_id: f.id }); },
-            }),
+            parts.KeepSide,
+            { key: f.id, itemId: item.id, value: f.id, keep: keep, suggested: p.suggested_keeper_id, onKeep: function (id) { props.setOptions({ keep_file_id: id }); } },
             h(parts.Facts, {
               rows: [
                 ["File", parts.text(f.basename)],

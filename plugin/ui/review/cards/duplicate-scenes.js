@@ -41,15 +41,8 @@
         { className: "stash-sense-sides" },
         sides.map(function (s, i) {
           return h(
-            "div",
-            { key: s.id || i, className: "stash-sense-side" + (keep === s.id ? " stash-sense-kept" : "") },
-            h(parts.KeepChoice, {
-              itemId: item.id,
-              value: s.id,
-              suggested: s.id === p.suggested_keep_id,
-              checked: keep === s.id,
-              onChange: function () { props.setOptions({ keep: s.id }); },
-            }),
+            parts.KeepSide,
+            { key: s.id || i, itemId: item.id, value: s.id, keep: keep, suggested: p.suggested_keep_id, onKeep: function (id) { props.setOptions({ keep: id }); } },
             h(parts.Facts, { rows: side(s, bests, i) })
           );
         })

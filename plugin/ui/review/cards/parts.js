@@ -93,5 +93,23 @@
     });
   };
 
+  // One side of a duplicate card: a frame (green when kept) with its "keep" choice on top.
+  // props: itemId, value, keep (the chosen value), suggested (value), onKeep(value).
+  parts.KeepSide = function KeepSide(props) {
+    var kept = props.keep === props.value;
+    return h(
+      "div",
+      { className: "stash-sense-side" + (kept ? " stash-sense-kept" : "") },
+      h(parts.KeepChoice, {
+        itemId: props.itemId,
+        value: props.value,
+        suggested: props.value === props.suggested,
+        checked: kept,
+        onChange: function () { props.onKeep(props.value); },
+      }),
+      props.children
+    );
+  };
+
   S.review.parts = parts;
 })(window.StashSense);
