@@ -231,6 +231,30 @@ async def test_keyboard_walk_keeps_its_place(stack: Stack, ui: UiPage) -> None:
     assert "Undo the last decision" in help_text and "Skip" in help_text
 
 
+async def test_stash_keys_are_left_as_they_were(stack: Stack, ui: UiPage) -> None:
+    (only,) = await seed.fingerprint_items(stack, 1)
+    page = await ui.open("/")
+    # Stash binds "?" (its keyboard manual) on its global Mousetrap.
+    await page.evaluate(
+        "window.PluginApi.libraries.Mousetrap.bind('?', () => {"
+        " window.stashManual = (window.stashManual || 0) + 1; })"
+    )
+    await page.click(".stash-sense-navbar-button")
+    await shown(page, only)
+    await page.keyboard.press("?")
+    await page.wait_for_selector(".stash-sense-help")
+    assert await page.evaluate("window.stashManual || 0") == 0
+    await page.keyboard.press("Escape")
+    await page.wait_for_selector(".stash-sense-help", state="detached")
+    # Leaving the page gives the key back to Stash.
+    await page.go_back()
+    await page.wait_for_selector(CARD, state="detached")
+    await page.keyboard.press("?")
+    assert await page.evaluate("window.stashManual || 0") == 1
+    await page.keyboard.press("j")
+    assert await page.locator(".stash-sense-help").count() == 0
+
+
 async def test_bulk_accept_over_a_filter_asks_first(stack: Stack, ui: UiPage) -> None:
     merged = await seed.duplicate_performer_items(stack, 3)
     others = await seed.fingerprint_items(stack, 2)
@@ -269,7 +293,7 @@ _TIME_FIRST_PAINT = """async () => {
 _TIME_NEXT = """async () => {
   const before = document.querySelector('.stash-sense-card').dataset.id;
   const start = performance.now();
-  window.PluginApi.libraries.Mousetrap.trigger('j');
+  window.StashSense.review.keyboard().trigger('j');
   while (document.querySelector('.stash-sense-card').dataset.id === before) {
     await new Promise(r => requestAnimationFrame(r));
   }

@@ -17,28 +17,36 @@
     { keys: ["?"], action: "help", label: "Show or hide this help" },
   ];
 
+  // The page's own Mousetrap, listening on <body>: a key reaches it before Stash's global
+  // Mousetrap (on document), so "?" shows this page's help instead of Stash's manual, and
+  // leaving the page resets only these bindings, never Stash's own.
+  var keyboard = null;
+  function pageKeyboard() {
+    if (!keyboard) keyboard = new S.lib.Mousetrap(document.body);
+    return keyboard;
+  }
+
   // useKeys({next: fn, ...}, enabled): bind while mounted and enabled.
   function useKeys(handlers, enabled) {
     var ref = React.useRef(handlers);
     ref.current = handlers;
     React.useEffect(function () {
-      var Mousetrap = S.lib.Mousetrap;
-      if (!enabled || !Mousetrap) return undefined;
+      if (!enabled || !S.lib.Mousetrap) return undefined;
+      var mousetrap = pageKeyboard();
       KEYS.forEach(function (entry) {
-        Mousetrap.bind(entry.keys, function (event) {
+        mousetrap.bind(entry.keys, function () {
           var fn = ref.current[entry.action];
           if (!fn) return true;
-          if (event && event.preventDefault) event.preventDefault();
           fn();
+          // Handled: Mousetrap stops the event, so Stash's bindings do not see it.
           return false;
         });
       });
-      return function () {
-        KEYS.forEach(function (entry) { Mousetrap.unbind(entry.keys); });
-      };
+      return function () { mousetrap.reset(); };
     }, [enabled]);
   }
 
   S.review.KEYS = KEYS;
   S.review.useKeys = useKeys;
+  S.review.keyboard = pageKeyboard;
 })(window.StashSense);
