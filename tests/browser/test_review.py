@@ -280,6 +280,18 @@ async def test_bulk_accept_over_a_filter_asks_first(stack: Stack, ui: UiPage) ->
     # The filtered page now has nothing pending left.
     await page.wait_for_selector(".stash-sense-empty")
 
+    # Bulk over a selection: tick two rows (a click and the x key), reject them.
+    await page.select_option(".stash-sense-filter-kind", "scene_fingerprint_match")
+    await shown(page, others[-1])
+    await page.check(f".stash-sense-row[data-id='{others[0]}'] .stash-sense-row-check")
+    await page.keyboard.press("x")
+    await page.wait_for_selector(".stash-sense-bulk-count:has-text('2 selected')")
+    await page.click(".stash-sense-bulk-reject-selected")
+    done = ".stash-sense-bulk-progress:has-text('Done: 0 accepted, 2 rejected')"
+    await page.wait_for_selector(done)
+    for item_id in others:
+        assert (await item(stack, item_id))["state"] == "rejected"
+
 
 _TIME_FIRST_PAINT = """async () => {
   const start = performance.now();

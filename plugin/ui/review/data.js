@@ -76,7 +76,9 @@
           });
           return Object.assign({}, s, { items: items });
         }
-        if (message.action === "created" || message.action === "reopened") {
+        var fits = (!view.kinds.length || view.kinds.indexOf(data.kind) >= 0) &&
+          S.review.query.keeps(view, data.state) && (!view.scene || view.scene === data.scene_id);
+        if (fits && (message.action === "created" || message.action === "reopened")) {
           return Object.assign({}, s, { fresh: s.fresh + 1 });
         }
         return s;
