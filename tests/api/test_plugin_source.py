@@ -99,6 +99,14 @@ def test_zip_bytes_depend_on_content_only(tmp_path: Path) -> None:
     first = build(copy, version="1.2.3", public_url="http://a:1")
     (copy / "stash-sense.yml").touch()  # a new mtime alone changes nothing
     assert build(copy, version="1.2.3", public_url="http://a:1").sha256 == first.sha256
+    # The hook script's settings cache (it holds the token) never goes into the package.
+    (copy / ".stash-sense-settings.json").write_text('{"daemonToken": "secret"}')
+    (copy / "__pycache__").mkdir(exist_ok=True)
+    (copy / "__pycache__" / "x.pyc").write_bytes(b"x")
+    same = build(copy, version="1.2.3", public_url="http://a:1")
+    assert same.sha256 == first.sha256
+    with zipfile.ZipFile(io.BytesIO(same.zip_bytes)) as archive:
+        assert not [n for n in archive.namelist() if n.startswith(".") or "pycache" in n]
     (copy / "ui" / "stash-sense.css").write_text("/* changed */\n")
     assert build(copy, version="1.2.3", public_url="http://a:1").sha256 != first.sha256
 

@@ -1,4 +1,0 @@
--- Reserved: number 0009 belongs to another branch (core, writes, facedb). This placeholder
--- only keeps the numbers gapless on the `review` branch; delete it when that
--- branch's 0009 lands.
-SELECT 1;
