@@ -225,6 +225,8 @@ async def test_full_run_finds_planted_duplicates_only(harness: Harness) -> None:
     assert payload["signals"]["stashbox_endpoint"] == STASHDB
     assert payload["suggested_keep_id"] == world.named["sb2"].id  # 1080p beats 720p
     assert payload["scene_a"]["studio"] == "Studio 0"
+    # The reviewer compares the files' codecs too.
+    assert payload["scene_a"]["video_codec"] == payload["scene_b"]["video_codec"] == "h264"
 
     near = found[world.pair("p3a", "p3b")].payload
     assert near is not None

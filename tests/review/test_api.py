@@ -81,7 +81,7 @@ async def test_every_review_route_needs_the_token(client: Client) -> None:
         path = str(info.get("path") or info.get("formatter", ""))
         if path.startswith("/api/v1/review") and route.method != "HEAD":
             found.append((route.method, path.replace("{id}", "1")))
-    assert len(found) == 6
+    assert len(found) == 7
     for method, path in found:
         for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": TOKEN}):
             resp = await client.request(method, path, headers=headers, json={})
@@ -147,6 +147,8 @@ async def test_list_get_and_counts(client: Client) -> None:
     assert counts["by_kind"]["test_tag"]["pending"] == 2
     assert counts["by_kind"]["test_tag"]["rejected"] == 1
     assert counts["by_kind"]["test_delete"] == {s.value: 0 for s in ReviewState}
+    assert "test_delete" in counts["destructive"] and "test_tag" not in counts["destructive"]
+    assert "duplicate_performer" in counts["destructive"]
 
 
 async def test_accept_and_reject(client: Client, kinds: Kinds) -> None:

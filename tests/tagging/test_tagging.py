@@ -86,6 +86,14 @@ async def items(daemon: Daemon, **filters: str) -> list[dict[str, Any]]:
         return list((await resp.json())["items"])
 
 
+async def details(daemon: Daemon, item_id: int) -> dict[str, Any]:
+    async with daemon.session.get(
+        f"{daemon.url}/api/v1/review/items/{item_id}", headers=AUTH
+    ) as resp:
+        assert resp.status == 200, await resp.text()
+        return dict((await resp.json())["details"])
+
+
 async def post(daemon: Daemon, path: str, body: Any = None) -> tuple[int, Any]:
     async with daemon.session.post(f"{daemon.url}{path}", json=body, headers=AUTH) as resp:
         return resp.status, await resp.json()
@@ -176,6 +184,20 @@ async def test_missing_performer_is_created_once_on_accept(
     pending = {i["subject"]: i for i in await items(daemon, state="pending")}
     assert set(pending) == {ALICE, BOB}
     assert pending[BOB]["payload"]["performer_id"] is None  # to be created on accept
+    # The review card's reference images: Stash's own image of a library performer,
+    # else the face database's image of the performer.
+    assert world.alice is not None
+    alice_details = await details(daemon, pending[ALICE]["id"])
+    assert alice_details["reference_image_url"] == f"/performer/{world.alice.id}/image"
+    known = json.loads((face_kit.database_dir / "performers.json").read_text())
+    bob_details = await details(daemon, pending[BOB]["id"])
+    assert bob_details["reference_image_url"] == known[BOB]["image_url"] is not None
+    assert len(bob_details["crop_urls"]) == len(pending[BOB]["payload"]["crop_ids"]) > 0
+    # The signed URLs load without the token, as an <img> does.
+    signed = bob_details["crop_signed_urls"]
+    assert [u.split("?")[0] for u in signed] == bob_details["crop_urls"]
+    async with daemon.session.get(f"{daemon.url}{signed[0]}") as resp:
+        assert resp.status == 200 and resp.content_type == "image/jpeg"
 
     bob_item = pending[BOB]["id"]
     results = await asyncio.gather(

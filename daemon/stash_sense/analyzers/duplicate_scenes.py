@@ -81,6 +81,8 @@ class SceneSide:
     height: int
     size: int
     bit_rate: int
+    # Shown to the reviewer; older items have none.
+    video_codec: str | None = None
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,7 @@ class SceneInfo:
     height: int
     size: int
     bit_rate: int
+    video_codec: str | None = None
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> SceneInfo:
@@ -170,6 +173,7 @@ class SceneInfo:
             height=int(primary.get("height") or 0),
             size=int(primary.get("size") or 0),
             bit_rate=int(primary.get("bit_rate") or 0),
+            video_codec=str(primary.get("video_codec") or "") or None,
         )
 
     def facts(self) -> SceneFacts:
@@ -190,6 +194,7 @@ class SceneInfo:
             height=self.height,
             size=self.size,
             bit_rate=self.bit_rate,
+            video_codec=self.video_codec,
         )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -13,7 +13,7 @@ from aiohttp import web
 from stash_sense.api.errors import ApiError
 from stash_sense.api.params import enum_list_param, int_param, json_body, list_param, only_keys
 from stash_sense.api.serialize import iso
-from stash_sense.keys import REVIEW
+from stash_sense.keys import REVIEW, SIGNER
 from stash_sense.review import (
     BULK_MAX_ITEMS,
     AcceptTimeout,
@@ -26,6 +26,7 @@ from stash_sense.review import (
     ItemFilter,
     ItemNotFound,
     ItemSort,
+    ReopenRefused,
     ReviewClosed,
     ReviewConflict,
     ReviewError,
@@ -44,6 +45,7 @@ _STATUS: dict[type[ReviewError], int] = {
     ReviewConflict: 409,
     ActionRefused: 409,
     UnknownKind: 409,
+    ReopenRefused: 409,
     ConfirmationRequired: 422,
     InvalidOptions: 422,
     InvalidPayload: 422,
@@ -88,6 +90,10 @@ async def get_item(request: web.Request) -> web.Response:
         raise ApiError(404, "not_found", "no such review item")
     with _domain_errors():
         details = await review.describe(item)
+    if isinstance(details.get("crop_urls"), list):
+        # An <img> cannot send the token: it loads the signed URLs instead.
+        signer = request.app[SIGNER]
+        details["crop_signed_urls"] = [signer.sign(str(u)) for u in details["crop_urls"]]
     return web.json_response({**item_json(review, item), "details": details})
 
 
@@ -110,11 +116,24 @@ async def accept_item(request: web.Request) -> web.Response:
 @routes.post("/api/v1/review/items/{id}/reject")
 async def reject_item(request: web.Request) -> web.Response:
     """Reject an item so its subject is not proposed again."""
+    return await _change_state(request, ReviewQueue.reject)
+
+
+@routes.post("/api/v1/review/items/{id}/reopen")
+async def reopen_item(request: web.Request) -> web.Response:
+    """Undo a rejection made in the queue: the item is pending again."""
+    return await _change_state(request, ReviewQueue.reopen)
+
+
+async def _change_state(
+    request: web.Request, change: Callable[[ReviewQueue, int], Awaitable[ReviewItem]]
+) -> web.Response:
+    """Run a state change that takes no body (or `{}`) on the item in the path."""
     item_id = _item_id(request)
     only_keys(await _optional_body(request), ())
     review = request.app[REVIEW]
     with _domain_errors():
-        item = await review.reject(item_id)
+        item = await change(review, item_id)
     return web.json_response(item_json(review, item))
 
 
@@ -133,9 +152,14 @@ async def bulk(request: web.Request) -> web.Response:
 @routes.get("/api/v1/review/counts")
 async def counts(request: web.Request) -> web.Response:
     """Count items per kind and state."""
-    found = await request.app[REVIEW].counts()
+    review = request.app[REVIEW]
+    found = await review.counts()
     by_kind = {k: {s.value: n for s, n in c.items()} for k, c in found.by_kind.items()}
-    return web.json_response({"by_kind": by_kind, "pending": found.pending})
+    # The review page asks before a bulk accept that may touch one of these.
+    destructive = sorted(k.name for k in review.kinds if k.destructive)
+    return web.json_response(
+        {"by_kind": by_kind, "pending": found.pending, "destructive": destructive}
+    )
 
 
 def item_json(review: ReviewQueue, item: ReviewItem) -> dict[str, Any]:

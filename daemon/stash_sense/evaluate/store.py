@@ -1,4 +1,4 @@
-"""Evaluations, their scenes and scores, and calibrations, in SQLite (migration 0014)."""
+"""Evaluations, their scenes and scores, and calibrations, in SQLite (migration 0012)."""
 
 from __future__ import annotations
 

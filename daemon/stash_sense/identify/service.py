@@ -76,6 +76,11 @@ class FaceService:
             raise FacesUnavailable(self.status.error or "face identification is not loaded")
         return pipeline
 
+    def performer_image(self, universal_id: str) -> str | None:
+        """Return the face database's image URL of a performer (None until it is loaded)."""
+        info = self.performer_info(universal_id)
+        return info.image_url if info is not None else None
+
     async def load(self) -> bool:
         """Try to load now (at start-up); return whether it worked."""
         try:

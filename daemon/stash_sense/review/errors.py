@@ -58,6 +58,12 @@ class ReviewConflict(ReviewError):
         self.state = state
 
 
+class ReopenRefused(ReviewError):
+    """A rejection that stands: recorded outside the queue, or its subject was decided since."""
+
+    code = "reopen_refused"
+
+
 class ConfirmationRequired(ReviewError):
     """A destructive kind needs an explicit confirmation, and never runs automatically."""
 

@@ -16,6 +16,7 @@ from stash_sense.review.errors import (
     ConfirmationRequired,
     InvalidPayload,
     ItemNotFound,
+    ReopenRefused,
     ReviewClosed,
     ReviewConflict,
     ReviewError,
@@ -256,6 +257,28 @@ class ReviewQueue:
         if not transition.changed and item.state is not ReviewState.REJECTED:
             raise ReviewConflict(item_id, item.state, "rejected")
         return item
+
+    async def reopen(self, item_id: int) -> ReviewItem:
+        """Undo a person's rejection in the queue: the item is pending again.
+
+        Reopening a pending item changes nothing. A rejection recorded outside the queue
+        (a performer removed in Stash, an undone write) is never reopened: it keeps its
+        subject from being proposed again, and so does it for a reopened item's subject.
+        """
+        if not 0 < item_id <= _MAX_SQL_INT:
+            raise ItemNotFound(item_id)
+        transition = await self.store.reopen(item_id)
+        if transition is None:
+            raise ItemNotFound(item_id)
+        item = transition.item
+        if transition.changed or item.state is ReviewState.PENDING:
+            return item
+        if item.state is not ReviewState.REJECTED:
+            raise ReviewConflict(item_id, item.state, "reopened")
+        raise ReopenRefused(
+            f"review item {item_id} stays rejected: the rejection was recorded outside the"
+            " queue, or its subject was proposed or rejected again since"
+        )
 
     async def bulk(
         self,

@@ -26,9 +26,10 @@ from stash_sense.review.models import (
 from stash_sense.store import Database
 
 _ORDER = {
-    # NULL confidences sort last in both directions.
+    # NULL confidences sort last in both directions. Each order is spelled as the
+    # columns of one index of migration 0011, so a page is read from it without a sort.
     ItemSort.CONFIDENCE: "confidence IS NULL, confidence ASC, id ASC",
-    ItemSort.CONFIDENCE_DESC: "confidence IS NULL, confidence DESC, id DESC",
+    ItemSort.CONFIDENCE_DESC: "confidence IS NOT NULL DESC, confidence DESC, id DESC",
     ItemSort.DATE: "created_at ASC, id ASC",
     ItemSort.DATE_DESC: "created_at DESC, id DESC",
 }
@@ -198,6 +199,38 @@ class ReviewStore:
             row = await _one(conn, "SELECT * FROM review_items WHERE id = ?", (item_id,))
         return Transition(ReviewItem.from_row(row), changed=False) if row is not None else None
 
+    async def reopen(self, item_id: int) -> Transition | None:
+        """Put an item a person rejected in the queue back to pending; None if no such item.
+
+        Rejections recorded from outside the queue (no fingerprint) stand, and so does
+        any item whose subject has been rejected that way since, or has a live item again.
+        """
+        now = time.time()
+        async with self.db.transaction() as conn:
+            row = await _one(conn, "SELECT * FROM review_items WHERE id = ?", (item_id,))
+            if row is None:
+                return None
+            item = ReviewItem.from_row(row)
+            key = (item.kind, item.scene_id or 0, item.subject)
+            blocked = await _one(
+                conn,
+                f"SELECT 1 FROM review_items WHERE {_SAME_SUBJECT} AND id != ? AND"
+                f" ({_LIVE} OR (state = 'rejected' AND fingerprint IS NULL)) LIMIT 1",
+                (*key, item_id),
+            )
+            if blocked is not None or not _reopenable(item):
+                return Transition(item, changed=False)
+            row = await _one(
+                conn,
+                "UPDATE review_items SET state = 'pending', decided_by = NULL,"
+                " decided_at = NULL, updated_at = ? WHERE id = ? AND state = 'rejected'"
+                " RETURNING *",
+                (now, item_id),
+            )
+        assert row is not None  # the row was read as rejected in this transaction
+        self._announce("reopened", [row])
+        return Transition(ReviewItem.from_row(row), changed=True)
+
     async def record_rejection(
         self,
         kind: str,
@@ -315,11 +348,15 @@ class ReviewStore:
         """List items matching a filter, in a stable order, with the total."""
         where, params = _where(filters)
         total = await self.db.fetch_one(f"SELECT COUNT(*) AS n FROM review_items{where}", params)
+        picked = await self.db.fetch_all(*page_query(filters, sort, limit, offset))
+        ids = [r["id"] for r in picked]
         rows = await self.db.fetch_all(
-            f"SELECT * FROM review_items{where} ORDER BY {_ORDER[sort]} LIMIT ? OFFSET ?",
-            (*params, limit, offset),
+            f"SELECT * FROM review_items WHERE id IN ({','.join('?' * len(ids))})", ids
         )
-        return ItemPage([ReviewItem.from_row(r) for r in rows], int(total["n"]) if total else 0)
+        by_id = {r["id"]: ReviewItem.from_row(r) for r in rows}
+        # A row may change between the two reads; it keeps its place in the page.
+        items = [by_id[i] for i in ids if i in by_id]
+        return ItemPage(items, int(total["n"]) if total else 0)
 
     async def counts(self, kinds: Collection[str] = ()) -> ReviewCounts:
         """Count items per kind and state; listed kinds appear even without items."""
@@ -332,6 +369,28 @@ class ReviewStore:
             by_kind[row["kind"]][ReviewState(row["state"])] = row["n"]
         pending = sum(c[ReviewState.PENDING] for c in by_kind.values())
         return ReviewCounts(dict(sorted(by_kind.items())), pending)
+
+
+def page_query(
+    filters: ItemFilter, sort: ItemSort, limit: int, offset: int
+) -> tuple[str, list[Any]]:
+    """Return the SQL selecting one page of item ids, and its parameters.
+
+    Ids first, from an index alone: only the page's rows (with their large payloads)
+    are read afterwards, instead of sorting every matching row.
+    """
+    where, params = _where(filters)
+    sql = f"SELECT id FROM review_items{where} ORDER BY {_ORDER[sort]} LIMIT ? OFFSET ?"
+    return sql, [*params, limit, offset]
+
+
+def _reopenable(item: ReviewItem) -> bool:
+    """Tell whether an item is a person's rejection in the queue (not a recorded one)."""
+    return (
+        item.state is ReviewState.REJECTED
+        and item.decided_by is DecidedBy.USER
+        and item.fingerprint is not None
+    )
 
 
 def _where(filters: ItemFilter) -> tuple[str, list[Any]]:

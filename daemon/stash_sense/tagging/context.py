@@ -16,6 +16,7 @@ from stash_sense.keys import (
     CORRECTIONS,
     DATABASE,
     EVENT_INTAKE,
+    FACES,
     IDENTIFICATIONS,
     IDENTIFIER,
     INTERRUPTED_WRITES,
@@ -75,7 +76,8 @@ async def tagging_ctx(app: web.Application) -> AsyncIterator[None]:
     creator = PerformerCreator(stash, applier, resolver, config.stashbox)
     app[REVIEW].register(
         PerformerSuggestionKind(
-            SuggestionActions(applier, creator, dry_run=config.tagging.mode == "dry-run")
+            SuggestionActions(applier, creator, dry_run=config.tagging.mode == "dry-run"),
+            reference_image=app[FACES].performer_image,
         )
     )
     app[AUDIT] = audit

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -135,8 +136,14 @@ class PerformerSuggestionKind(ReviewKind[PerformerSuggestion]):
     name = KIND
     payload_type = PerformerSuggestion
 
-    def __init__(self, actions: SuggestionActions) -> None:
+    def __init__(
+        self,
+        actions: SuggestionActions,
+        reference_image: Callable[[str], str | None] | None = None,
+    ) -> None:
         self._actions = actions
+        # universal id -> the face database's image of the performer, when it is loaded.
+        self._reference_image = reference_image
 
     async def accept(self, item: ReviewItem, options: dict[str, Any]) -> dict[str, Any]:
         """Create the performer if needed and add it to the scene."""
@@ -144,9 +151,22 @@ class PerformerSuggestionKind(ReviewKind[PerformerSuggestion]):
         return await self._actions.accept(item.scene_id, self.load(item.payload), item.id)
 
     async def describe(self, item: ReviewItem) -> dict[str, Any]:
-        """Add the evidence crops' URLs."""
-        crop_ids = (item.payload or {}).get("crop_ids") or []
-        return {"crop_urls": [f"/api/v1/crops/{c}" for c in crop_ids]}
+        """Add the evidence crops' URLs and the performer's reference image."""
+        payload = item.payload or {}
+        crop_ids = payload.get("crop_ids") or []
+        performer_id = payload.get("performer_id")
+        universal_id = str(payload.get("universal_id") or "")
+        if performer_id:
+            # Stash serves the library performer's image on its own origin (the page's).
+            reference: str | None = f"/performer/{performer_id}/image"
+        elif self._reference_image is not None:
+            reference = self._reference_image(universal_id)
+        else:
+            reference = None
+        return {
+            "crop_urls": [f"/api/v1/crops/{c}" for c in crop_ids],
+            "reference_image_url": reference,
+        }
 
     def fingerprint(self, payload: dict[str, Any]) -> str:
         """Compare suggestions by who is proposed, not by the latest confidence."""
