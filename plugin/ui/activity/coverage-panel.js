@@ -52,7 +52,7 @@
           disabled: todo === 0 || !!c.backfill_job || props.busy,
           onClick: props.onBackfill,
         },
-        todo === 0 ? "Every scene has been identified" : "Identify " + count(todo) + " scenes"
+        todo === 0 ? "Every scene has been identified" : "Identify " + count(todo) + (todo === 1 ? " scene" : " scenes")
       ),
       c.backfill_job ? h(BackfillStatus, { job: c.backfill_job }) : null
     );
