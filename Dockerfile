@@ -27,6 +27,8 @@ RUN if ! command -v python3 >/dev/null; then \
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY daemon ./daemon
+# The plugin folder: the daemon serves it to Stash as a plugin source (/plugin/index.yml).
+COPY plugin ./plugin
 RUN pip install --no-cache-dir ".[${EXTRA}]" \
     && useradd --system --uid 1000 --home /data stash-sense \
     && mkdir -p /data && chown stash-sense /data

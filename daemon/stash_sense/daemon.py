@@ -19,9 +19,10 @@ from stash_sense.analyzers.scheduler import AnalyzerScheduler
 from stash_sense.analyzers.service import build_service
 from stash_sense.api import analyzers as analyzer_routes
 from stash_sense.api import audit as audit_routes
-from stash_sense.api import auth, events, health, jobs, review, scenes
+from stash_sense.api import auth, events, health, jobs, live, plugin_source, review, scenes
 from stash_sense.api.cors import cors_middleware
 from stash_sense.api.errors import error_middleware
+from stash_sense.api.signing import UrlSigner
 from stash_sense.changes import ChangeHub
 from stash_sense.config import Config
 from stash_sense.events.feedback import FeedbackLog
@@ -47,10 +48,12 @@ from stash_sense.keys import (
     JOB_REGISTRY,
     RECONCILER,
     REVIEW,
+    SIGNER,
     STARTED_AT,
     STASH,
     STASH_STATUS,
     TAGGING,
+    TOKEN,
 )
 from stash_sense.queue import JobQueue, JobRegistry, JobStore
 from stash_sense.queue.maintenance import JobPruner, PruneJobsArgs
@@ -77,16 +80,25 @@ STASH_CAPABILITY = "stash"
 
 def build_app(config: Config, token: str) -> web.Application:
     """Create the application; its cleanup contexts start and stop every service."""
+    signer = UrlSigner(token)
     app = web.Application(
         client_max_size=config.server.max_body_bytes,
         middlewares=[
             cors_middleware(config.server.cors_origins),
             error_middleware,
-            auth.auth_middleware(token, frozenset({health.HEALTH_PATH})),
+            auth.auth_middleware(
+                token,
+                frozenset({health.HEALTH_PATH, live.WS_PATH}),
+                public_prefixes=(plugin_source.PREFIX,),
+                signer=signer,
+                signed_prefixes=(scenes.CROPS_PREFIX,),
+            ),
         ],
     )
     app[CONFIG] = config
     app[STARTED_AT] = time.time()
+    app[SIGNER] = signer
+    app[TOKEN] = token
     app[JOB_REGISTRY] = JobRegistry()
     app[CHANGES] = ChangeHub()
     app.on_shutdown.append(_close_changes)
@@ -106,7 +118,17 @@ def build_app(config: Config, token: str) -> web.Application:
             _maintenance_ctx,
         ]
     )
-    for module in (health, jobs, events, scenes, review, audit_routes, analyzer_routes):
+    for module in (
+        health,
+        jobs,
+        events,
+        scenes,
+        review,
+        audit_routes,
+        analyzer_routes,
+        plugin_source,
+        live,
+    ):
         app.add_routes(module.routes)
     return app
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from stash_sense.analyzers.service import AnalyzerService
+from stash_sense.api.signing import UrlSigner
 from stash_sense.changes import ChangeHub
 from stash_sense.config import Config
 from stash_sense.events.intake import EventIntake
@@ -37,3 +38,5 @@ IDENTIFIER = web.AppKey("identifier", SceneIdentifier)
 AUDIT = web.AppKey("audit", AuditLog)
 TAGGING = web.AppKey("tagging", TaggingEngine)
 ANALYZERS = web.AppKey("analyzers", AnalyzerService)
+SIGNER = web.AppKey("signer", UrlSigner)
+TOKEN = web.AppKey("token", str)

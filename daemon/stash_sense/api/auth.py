@@ -12,6 +12,7 @@ from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler, Middleware
 
 from stash_sense.api.errors import ApiError
+from stash_sense.api.signing import UrlSigner
 
 _LOGGER = logging.getLogger(__name__)
 TOKEN_FILE = "api_token"  # noqa: S105 - a file name, not a secret
@@ -40,14 +41,29 @@ def ensure_token(configured: str, data_dir: Path) -> str:
     return token
 
 
-def auth_middleware(token: str, public_paths: frozenset[str]) -> Middleware:
-    """Require `Authorization: Bearer <token>` on every route but the public ones."""
+def auth_middleware(
+    token: str,
+    public_paths: frozenset[str],
+    *,
+    public_prefixes: tuple[str, ...] = (),
+    signer: UrlSigner | None = None,
+    signed_prefixes: tuple[str, ...] = (),
+) -> Middleware:
+    """Require `Authorization: Bearer <token>` on every route but the public ones.
+
+    Under `signed_prefixes` a valid, unexpired `?exp=&sig=` pair stands in for the token.
+    """
     expected = token.encode()
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         # Preflights carry no credentials by design; the CORS middleware answers them.
-        if request.method == "OPTIONS" or request.path in public_paths:
+        path = request.path
+        if request.method == "OPTIONS" or path in public_paths or path.startswith(public_prefixes):
+            return await handler(request)
+        if signer is not None and path.startswith(signed_prefixes) and "sig" in request.query:
+            if not signer.valid(path, request.query.get("exp", ""), request.query["sig"]):
+                raise ApiError(401, "unauthorized", "expired or wrong image signature")
             return await handler(request)
         header = request.headers.get(hdrs.AUTHORIZATION, "")
         scheme, _, given = header.partition(" ")

@@ -10,12 +10,13 @@ from stash_sense.api.params import id_param
 from stash_sense.api.serialize import iso, job_json
 from stash_sense.identify import IDENTIFY_SCENE, IdentifySceneArgs, identify_key
 from stash_sense.identify.backfill import BACKFILL, BackfillArgs
-from stash_sense.keys import CONFIG, DATABASE, IDENTIFICATIONS, JOB_QUEUE, STASH
+from stash_sense.keys import CONFIG, DATABASE, IDENTIFICATIONS, JOB_QUEUE, SIGNER, STASH
 from stash_sense.queue import JobState, Priority
 from stash_sense.scenes import SceneLedger
 from stash_sense.stash.errors import StashError, StashUnavailable
 
 routes = web.RouteTableDef()
+CROPS_PREFIX = "/api/v1/crops/"
 
 
 @routes.post("/api/v1/scenes/backfill")
@@ -88,10 +89,14 @@ async def identification(request: web.Request) -> web.Response:
     if found is None:
         raise ApiError(404, "not_found", f"scene {scene_id} has not been identified")
     result = found.result
+    signer = request.app[SIGNER]
     for person in result.get("persons", []):
         for face in person.get("evidence", []):
             crop_id = face.get("crop_id")
-            face["crop_url"] = f"/api/v1/crops/{crop_id}" if crop_id else None
+            path = f"{CROPS_PREFIX}{crop_id}"
+            face["crop_url"] = path if crop_id else None
+            # An <img> cannot send the token: it loads the signed URL instead.
+            face["crop_signed_url"] = signer.sign(path) if crop_id else None
     body = {
         "id": found.id,
         "scene_id": found.scene_id,
@@ -104,7 +109,7 @@ async def identification(request: web.Request) -> web.Response:
     return web.json_response(body)
 
 
-@routes.get("/api/v1/crops/{id}")
+@routes.get(CROPS_PREFIX + "{id}")
 async def crop(request: web.Request) -> web.Response:
     """Serve one face crop (JPEG) by id."""
     data = await request.app[IDENTIFICATIONS].crop(id_param(request))

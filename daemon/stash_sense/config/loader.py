@@ -219,7 +219,9 @@ def _check_limits(
         problems.append(f"{where}: {key}: must be one of {', '.join(choices)}, got {value!r}")
         return False
     if meta.get("url"):
-        bad = [v for v in (value if isinstance(value, list) else [value]) if not _is_url(v)]
+        # An empty string stays allowed where it is the default ("derive it").
+        values = value if isinstance(value, list) else [value]
+        bad = [v for v in values if not _is_url(v) and not (v == "" == fld.default)]
         if bad:
             problems.append(f"{where}: {key}: must be an http(s):// URL, got {bad[0]!r}")
             return False

@@ -56,6 +56,11 @@ class ServerConfig:
     cors_origins: list[str] = setting(
         [], "Browser origins allowed to call the API, e.g. your Stash URL.", url=True
     )
+    public_url: str = setting(
+        "",
+        "URL browsers use to reach the API (put into the plugin's CSP); empty: from host/port.",
+        url=True,
+    )
     max_body_bytes: int = setting(
         1_048_576, "Largest request body accepted, in bytes.", min=1024, max=64 * 1_048_576
     )

@@ -64,6 +64,8 @@
       "div",
       { className: "stash-sense-page stash-sense-activity container-fluid" },
       h("h2", null, "Stash Sense activity"),
+      // The connection check (connection/), when loaded, sits above everything it explains.
+      S.connection.Panel ? h(S.connection.Panel, null) : null,
       h(S.components.ErrorBox, { error: daemon.error, onRetry: daemon.retry }),
       daemon.client ? h(Panels, { client: daemon.client }) : null
     );

@@ -34,6 +34,7 @@ from .hooks import HookDispatcher, HookListener, ServerConnection
 from .jobs import LOGGING, SCAN_COMPLETE, Job, JobManager, JobProgress, PubSub
 from .library import Library, Scene
 from .resolvers import DEFAULT_SDL, RequestContext, build_fake_schema
+from .ui import UiHost
 from .websocket import WsConnection, negotiate
 
 __all__ = ["FakeStash", "Prepared", "RecordedCall", "RequestErrors"]
@@ -143,6 +144,8 @@ class FakeStash:
         self.websockets: set[WsConnection] = set()
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
+        # Set to serve Stash's UI page (with a plugin) at `/`, for browser tests.
+        self.ui: UiHost | None = None
 
     # ------------------------------------------------------------ properties
 
@@ -205,6 +208,11 @@ class FakeStash:
         app.router.add_get("/performer/{id}/image", self._image("performers"))
         app.router.add_get("/tag/{id}/image", self._image("tags"))
         app.router.add_get("/studio/{id}/image", self._image("studios"))
+        app.router.add_get("/host/{path:.+}", self._ui_route("serve_host_file"))
+        app.router.add_get("/plugin/stash-sense/{path:.+}", self._ui_route("serve_plugin_file"))
+        app.router.add_get("/favicon.ico", self._healthz)
+        # Stash answers every other path with its single-page app.
+        app.router.add_get("/{tail:.*}", self._ui_route("serve_page"))
         self._runner = web.AppRunner(app, shutdown_timeout=0.5, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, self.host, self._requested_port).start()
@@ -433,6 +441,15 @@ class FakeStash:
         await self.pubsub.wait_for(topic, count, timeout)
 
     # ------------------------------------------------------------ other routes
+
+    def _ui_route(self, name: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        async def handler(request: web.Request) -> web.StreamResponse:
+            if self.ui is None:
+                raise web.HTTPNotFound
+            result: web.StreamResponse = await getattr(self.ui, name)(request)
+            return result
+
+        return handler
 
     async def _healthz(self, _request: web.Request) -> web.StreamResponse:
         return web.Response(text=".")
