@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 
 import pytest
 from playwright.async_api import Page
 
-from stash_sense.keys import JOB_QUEUE, JOB_REGISTRY
+from stash_sense.changes import Topic
+from stash_sense.changes.hub import DEFAULT_LIMIT
+from stash_sense.keys import CHANGES, DATABASE, JOB_QUEUE, JOB_REGISTRY
 from stash_sense.queue import JobType, PermanentJobError, Resource
 from stash_sense.queue.registry import JobContext
 from tests.browser.conftest import Stack, UiPage
@@ -163,6 +166,28 @@ async def test_failed_job_shows_its_reason_as_text_and_retry_requeues_it(
     after = await stack.api("GET", f"/api/v1/jobs/{job_id}")
     assert after["state"] == "succeeded" and after["attempts"] == 1
     assert dialogs == []
+
+
+async def test_resync_refetches_what_the_page_shows(stack: Stack, ui: UiPage) -> None:
+    page = await open_activity(ui)
+    failed = page.locator(".stash-sense-failed")
+    await failed.locator("text=No failed jobs.").wait_for()
+    # A failed job written behind the hub's back: only a refetch can show it.
+    now = time.time()
+    await stack.app[DATABASE].execute(
+        "INSERT INTO jobs (type, args, resource, state, max_attempts, run_at, created_at,"
+        " updated_at, finished_at, last_error) VALUES ('test.silent', '{}', 'cpu', 'failed',"
+        " 1, ?, ?, ?, ?, 'written while the page was behind')",
+        (now, now, now, now),
+    )
+    # More changes than a subscriber may fall behind by, with no chance to send any:
+    # the page's socket gets one resync instead of them.
+    hub = stack.app[CHANGES]
+    for i in range(DEFAULT_LIMIT + 1):
+        hub.publish(Topic.WRITE, "test", {"id": i, "target": "scene:0", "action": "x"})
+    await failed.locator(
+        ".stash-sense-job-error", has_text="written while the page was behind"
+    ).wait_for()
 
 
 async def test_run_now_enqueues_an_analyzer_run(stack: Stack, ui: UiPage) -> None:
