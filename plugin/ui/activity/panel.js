@@ -15,7 +15,7 @@
         B.Card.Body,
         null,
         h(S.components.ErrorBox, { error: source.error || props.error || null }),
-        source.data || props.always ? props.children : source.error ? null : h(B.Spinner, { animation: "border", size: "sm" })
+        source.data ? props.children : source.error ? null : h(B.Spinner, { animation: "border", size: "sm" })
       )
     );
   };
