@@ -13,7 +13,7 @@
 
     function test() {
       setState({ running: true, result: null });
-      S.core.resetDaemon(); // settings may have just been edited
+      // The check reads the settings afresh itself; pages keep their client (and socket).
       S.connection.check().then(function (result) { setState({ running: false, result: result }); });
     }
 
