@@ -8,11 +8,12 @@
   api.register.route(S.routes.review, S.review.Page);
   api.register.route(S.routes.activity, S.activity.Page);
 
-  // Navbar: one button (with the pending count) before Stash's own utility items.
+  // Navbar: the review button (with the pending count) and the activity link, before
+  // Stash's own utility items.
   api.patch.before("MainNavBar.UtilityItems", function (props) {
     return [
       Object.assign({}, props, {
-        children: h(S.React.Fragment, null, h(S.components.NavbarButton, { key: "stash-sense" }), props.children),
+        children: h(S.React.Fragment, null, h(S.components.NavbarButton, { key: "stash-sense" }), h(S.activity.NavLink, { key: "stash-sense-activity" }), props.children),
       }),
     ];
   });

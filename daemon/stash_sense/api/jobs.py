@@ -7,10 +7,12 @@ from aiohttp import web
 from stash_sense.api.errors import ApiError
 from stash_sense.api.params import enum_list_param, id_param, int_param, list_param
 from stash_sense.api.serialize import job_json
-from stash_sense.keys import JOB_QUEUE
-from stash_sense.queue import JobState
+from stash_sense.keys import CONFIG, JOB_QUEUE
+from stash_sense.queue import JobState, Resource
 
 routes = web.RouteTableDef()
+# Mean durations look at this many of the newest succeeded jobs of a type.
+RECENT_JOBS = 50
 
 
 @routes.get("/api/v1/jobs")
@@ -31,6 +33,29 @@ async def list_jobs(request: web.Request) -> web.Response:
             "total": page.total,
             "limit": limit,
             "offset": offset,
+        }
+    )
+
+
+# Registered before /jobs/{id}, which would otherwise read "stats" as an id.
+@routes.get("/api/v1/jobs/stats")
+async def job_stats(request: web.Request) -> web.Response:
+    """Count jobs by state and by type, with each type's recent mean run time."""
+    store = request.app[JOB_QUEUE].store
+    by_type = await store.counts_by_type()
+    concurrency = request.app[CONFIG].queue.concurrency
+    return web.json_response(
+        {
+            "by_state": {s.value: n for s, n in (await store.counts()).items()},
+            "by_type": {
+                name: {s.value: n for s, n in counts.items()}
+                for name, counts in sorted(by_type.items())
+            },
+            "mean_seconds": {
+                name: await store.mean_duration(name, RECENT_JOBS) for name in sorted(by_type)
+            },
+            "recent": RECENT_JOBS,
+            "workers": {r.value: getattr(concurrency, r.value) for r in Resource},
         }
     )
 

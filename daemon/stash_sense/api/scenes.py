@@ -1,16 +1,19 @@
-"""Scene routes: identify one scene, read its identification, backfill the library."""
+"""Scene routes: identify one scene, read its identification, library coverage, backfill."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
 from stash_sense.api.errors import ApiError
+from stash_sense.api.jobs import RECENT_JOBS
 from stash_sense.api.params import id_param
 from stash_sense.api.serialize import iso, job_json
 from stash_sense.identify import IDENTIFY_SCENE, IdentifySceneArgs, identify_key
 from stash_sense.identify.backfill import BACKFILL, BackfillArgs
-from stash_sense.keys import IDENTIFICATIONS, JOB_QUEUE, SIGNER
+from stash_sense.keys import CONFIG, DATABASE, IDENTIFICATIONS, JOB_QUEUE, SIGNER, STASH
 from stash_sense.queue import JobState, Priority
+from stash_sense.scenes import SceneLedger
+from stash_sense.stash.errors import StashError, StashUnavailable
 
 routes = web.RouteTableDef()
 CROPS_PREFIX = "/api/v1/crops/"
@@ -24,6 +27,36 @@ async def backfill(request: web.Request) -> web.Response:
         queue.registry.get(BACKFILL), BackfillArgs(), idempotency_key=BACKFILL
     )
     return web.json_response(job_json(result.job), status=202)
+
+
+@routes.get("/api/v1/scenes/coverage")
+async def coverage(request: web.Request) -> web.Response:
+    """Count scenes in Stash, identified and never identified, and estimate a backfill."""
+    app = request.app
+    try:
+        total = await app[STASH].count_scenes()
+    except StashUnavailable as err:
+        raise ApiError(502, "upstream_unavailable", str(err)) from None
+    except StashError as err:
+        raise ApiError(502, "upstream_error", str(err)) from None
+    # The ledger may still count a scene deleted behind the daemon's back: clamp to Stash.
+    identified = min(await SceneLedger(app[DATABASE]).identified_count(), total)
+    never = total - identified
+    queue = app[JOB_QUEUE]
+    mean = await queue.store.mean_duration(IDENTIFY_SCENE, RECENT_JOBS)
+    workers = app[CONFIG].queue.concurrency.gpu
+    live = await queue.store.live_by_keys([BACKFILL])
+    return web.json_response(
+        {
+            "scenes": total,
+            "identified": identified,
+            "never_identified": never,
+            "identify_mean_seconds": mean,
+            "gpu_workers": workers,
+            "estimate_seconds": never * mean / workers if mean is not None and workers else None,
+            "backfill_job": job_json(live[0]) if live else None,
+        }
+    )
 
 
 @routes.post("/api/v1/scenes/{id}/identify")

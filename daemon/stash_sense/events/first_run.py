@@ -14,6 +14,7 @@ from typing import Any
 
 from stash_sense.identify.backfill import BACKFILL, BackfillArgs
 from stash_sense.queue import JobQueue
+from stash_sense.scenes import SceneLedger
 from stash_sense.stash.client import StashClient
 from stash_sense.store import Database
 from stash_sense.store.watermarks import Watermarks
@@ -43,13 +44,8 @@ class FirstRun:
 
     async def record(self) -> None:
         """Count the scenes never identified (one count-only query) and maybe queue the backfill."""
-        data = await self._stash.execute("CountScenes")
-        total = int(data["findScenes"]["count"])
-        row = await self._db.fetch_one(
-            "SELECT count(*) AS n FROM scenes WHERE identified_at IS NOT NULL"
-            " AND deleted_at IS NULL"
-        )
-        never = max(total - (int(row["n"]) if row else 0), 0)
+        total = await self._stash.count_scenes()
+        never = max(total - await SceneLedger(self._db).identified_count(), 0)
         await self._marks.set(NEVER_IDENTIFIED, str(never))
         await self._marks.set(FIRST_RUN_AT, str(time.time()))
         if self._auto and never:

@@ -334,6 +334,29 @@ class JobStore:
             counts[JobState(row["state"])] = row["n"]
         return counts
 
+    async def counts_by_type(self) -> dict[str, dict[JobState, int]]:
+        """Count jobs per type and state (every state present for each type seen)."""
+        rows = await self.db.fetch_all(
+            "SELECT type, state, COUNT(*) AS n FROM jobs GROUP BY type, state"
+        )
+        counts: dict[str, dict[JobState, int]] = {}
+        for row in rows:
+            counts.setdefault(row["type"], dict.fromkeys(JobState, 0))[JobState(row["state"])] = (
+                row["n"]
+            )
+        return counts
+
+    async def mean_duration(self, job_type: str, recent: int) -> float | None:
+        """Return the mean run time of the last `recent` succeeded jobs of a type, if any."""
+        # The (state, type) index walks the newest ids first: no scan of old jobs.
+        row = await self.db.fetch_one(
+            "SELECT AVG(finished_at - started_at) AS mean FROM (SELECT started_at, finished_at"
+            " FROM jobs WHERE state = 'succeeded' AND type = ? AND started_at IS NOT NULL"
+            " AND finished_at IS NOT NULL ORDER BY id DESC LIMIT ?)",
+            (job_type, recent),
+        )
+        return None if row is None or row["mean"] is None else max(float(row["mean"]), 0.0)
+
 
 def _filters(states: Collection[JobState], types: Collection[str]) -> tuple[str, list[Any]]:
     """Build a WHERE clause for state and type filters."""

@@ -70,6 +70,14 @@ class SceneLedger:
             if sid not in known or known[sid].requested_at is None or known[sid].deleted_at
         ]
 
+    async def identified_count(self) -> int:
+        """Count scenes with a finished identification that were not deleted since."""
+        row = await self._db.fetch_one(
+            "SELECT COUNT(*) AS n FROM scenes WHERE identified_at IS NOT NULL"
+            " AND deleted_at IS NULL"
+        )
+        return int(row["n"]) if row is not None else 0
+
     async def mark_requested(self, scene_ids: Collection[int]) -> None:
         """Record that identification was requested for these scenes."""
         now = time.time()

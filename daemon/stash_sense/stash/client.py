@@ -60,6 +60,11 @@ class StashClient(StashConnection):
         scenes = tuple(SceneSummary.from_json(s) for s in result.get("scenes") or ())
         return ScenesPage(count=int(result["count"]), scenes=scenes)
 
+    async def count_scenes(self) -> int:
+        """Return how many scenes the library holds."""
+        data = await self.execute("CountScenes")
+        return int(data["findScenes"]["count"])
+
     async def bulk_update_scenes(
         self,
         scene_ids: Iterable[str | int],
