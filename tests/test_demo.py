@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
@@ -35,12 +36,23 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+def _stat(pid: int) -> list[str] | None:
+    """Return a process's /proc stat fields after its name (state first), or None if gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # The command name may contain spaces: the fields follow the last ")".
+    return stat.rpartition(")")[2].split()
+
+
 class Demo:
     """The demo as a subprocess, with its stdout read line by line."""
 
     def __init__(self, proc: asyncio.subprocess.Process) -> None:
         self.proc = proc
         self.lines: list[str] = []
+        self.seen: set[tuple[int, str]] = set()  # (pid, start time) of every child listed
 
     async def until(self, text: str, count: int = 1) -> str:
         """Read lines until `count` of them contain `text`; return the last such line."""
@@ -64,14 +76,10 @@ class Demo:
         """Return the ids of the demo's child processes (read from /proc)."""
         found = []
         for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    stat = (entry / "stat").read_text()
-                except OSError:
-                    continue
-                # The command name may contain spaces: fields follow the last ")".
-                if int(stat.rpartition(")")[2].split()[1]) == self.proc.pid:
-                    found.append(int(entry.name))
+            fields = _stat(int(entry.name)) if entry.name.isdigit() else None
+            if fields is not None and int(fields[1]) == self.proc.pid:
+                found.append(int(entry.name))
+                self.seen.add((int(entry.name), fields[19]))
         return found
 
 
@@ -81,7 +89,7 @@ StartDemo = Callable[..., Awaitable[Demo]]
 @pytest.fixture
 async def start_demo() -> AsyncIterator[StartDemo]:
     """Start demos as `scripts/demo` does (python -m tests.demo); kill any left at the end."""
-    started: list[asyncio.subprocess.Process] = []
+    started: list[Demo] = []
 
     async def start(*args: str, env: dict[str, str] | None = None) -> Demo:
         proc = await asyncio.create_subprocess_exec(
@@ -94,14 +102,20 @@ async def start_demo() -> AsyncIterator[StartDemo]:
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
         )
-        started.append(proc)
-        return Demo(proc)
+        started.append(Demo(proc))
+        return started[-1]
 
     yield start
-    for proc in started:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
+    for demo in started:
+        if demo.proc.returncode is None:
+            demo.proc.kill()
+            await demo.proc.wait()
+        # A failed test must not leave a daemon behind; the start time tells a reused pid.
+        for pid, started_at in demo.seen:
+            fields = _stat(pid)
+            if fields is not None and fields[19] == started_at:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
 
 
 async def stored_outcomes(data_dir: Path, scene_ids: list[int]) -> dict[int, dict[str, object]]:
@@ -180,7 +194,7 @@ async def test_headless_demo_identifies_the_new_scenes_and_exits(
 
 def _alive(pid: int) -> bool:
     """Tell whether a process exists."""
-    return Path(f"/proc/{pid}").exists()
+    return _stat(pid) is not None
 
 
 async def _refused(url: str) -> bool:
@@ -193,7 +207,7 @@ async def _refused(url: str) -> bool:
     return False
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 async def test_demo_serves_the_page_and_stops_cleanly_on_a_signal(
     start_demo: StartDemo, data_dir: Path, sig: signal.Signals
 ) -> None:
