@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from PIL import Image
+
 from tests.demo.kit import DemoKit
-from tests.faces.kit import ALICE, BOB, DURATION, FPS, NAMES, SIZE
+from tests.faces.kit import ALICE, BOB, COLOURS, DURATION, FPS, NAMES, SIZE
+from tests.faces.models import PALETTE
+from tests.faces.videos import GREY
 from tests.fakes.stash.library import Library
 
 # The face database names stash-box performers "stashdb.org:<id>"; with no stash-box
@@ -55,10 +61,23 @@ def _file_fields(kit: DemoKit, clip: str, media: Path, title: str) -> dict[str, 
     }
 
 
+def portrait(colour: str) -> str:
+    """Return a performer image as Stash stores one: a data URL (their face on grey)."""
+    image = Image.new("RGB", (96, 96), GREY)
+    image.paste(PALETTE[colour], (16, 16, 80, 80))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
 def seed(library: Library, kit: DemoKit, media: Path) -> None:
     """Add the performers and the scenes the user already has."""
     performers = {
-        uid: library.add_performer(NAMES[uid], stash_ids=[(STASHDB, uid.partition(":")[2])])
+        uid: library.add_performer(
+            NAMES[uid],
+            stash_ids=[(STASHDB, uid.partition(":")[2])],
+            image=portrait(COLOURS[uid]),
+        )
         for uid in (ALICE, BOB)
     }
     for spec, tagged in EXISTING:
