@@ -19,7 +19,7 @@ from stash_sense.analyzers.scheduler import AnalyzerScheduler
 from stash_sense.analyzers.service import build_service
 from stash_sense.api import analyzers as analyzer_routes
 from stash_sense.api import audit as audit_routes
-from stash_sense.api import auth, events, health, jobs, live, plugin_source, review, scenes
+from stash_sense.api import auth, events, faces, health, jobs, live, plugin_source, review, scenes
 from stash_sense.api.cors import cors_middleware
 from stash_sense.api.errors import error_middleware
 from stash_sense.api.signing import UrlSigner
@@ -39,6 +39,7 @@ from stash_sense.keys import (
     AUDIT,
     CHANGES,
     CONFIG,
+    CORRECTIONS,
     DATABASE,
     EVENT_INTAKE,
     FACES,
@@ -47,6 +48,7 @@ from stash_sense.keys import (
     JOB_QUEUE,
     JOB_REGISTRY,
     RECONCILER,
+    RESOLVER,
     REVIEW,
     SIGNER,
     STARTED_AT,
@@ -65,6 +67,7 @@ from stash_sense.store import Database
 from stash_sense.store.watermarks import Watermarks
 from stash_sense.tagging.applier import Applier
 from stash_sense.tagging.audit import AuditLog
+from stash_sense.tagging.corrections import Corrections
 from stash_sense.tagging.engine import TaggingEngine
 from stash_sense.tagging.resolver import PerformerResolver, domain_of
 from stash_sense.tagging.suggestion import (
@@ -123,6 +126,7 @@ def build_app(config: Config, token: str) -> web.Application:
         jobs,
         events,
         scenes,
+        faces,
         review,
         audit_routes,
         analyzer_routes,
@@ -304,6 +308,8 @@ async def _tagging_ctx(app: web.Application) -> AsyncIterator[None]:
     )
     app[AUDIT] = audit
     app[TAGGING] = engine
+    app[RESOLVER] = resolver
+    app[CORRECTIONS] = Corrections(engine, applier, audit, app[REVIEW], FeedbackLog(app[DATABASE]))
     app[IDENTIFIER].identified.append(engine.on_identified)
     intake = app[EVENT_INTAKE]
     intake.performers_edited.append(engine.on_performers_edited)

@@ -19,7 +19,9 @@ from stash_sense.stash.client import StashClient
 from stash_sense.stash.monitor import StashStatus
 from stash_sense.store import Database
 from stash_sense.tagging.audit import AuditLog
+from stash_sense.tagging.corrections import Corrections
 from stash_sense.tagging.engine import TaggingEngine
+from stash_sense.tagging.resolver import PerformerResolver
 
 CONFIG = web.AppKey("config", Config)
 STARTED_AT = web.AppKey("started_at", float)
@@ -40,3 +42,5 @@ TAGGING = web.AppKey("tagging", TaggingEngine)
 ANALYZERS = web.AppKey("analyzers", AnalyzerService)
 SIGNER = web.AppKey("signer", UrlSigner)
 TOKEN = web.AppKey("token", str)
+RESOLVER = web.AppKey("resolver", PerformerResolver)
+CORRECTIONS = web.AppKey("corrections", Corrections)

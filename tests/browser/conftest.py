@@ -25,9 +25,11 @@ from stash_sense.daemon import build_app
 from stash_sense.keys import JOB_QUEUE
 from stash_sense.queue import Job
 from tests.daemons import AUTH, Daemon, stop
-from tests.faces.kit import Kit
+from tests.faces.kit import ALICE, BOB, Kit
+from tests.fakes.stash.library import Performer, StashBoxConfig
 from tests.fakes.stash.server import FakeStash
 from tests.fakes.stash.ui import HOST_DIR, PLUGIN_ID, UiHost
+from tests.fakes.stashbox.server import FakeStashBox
 from tests.helpers import TOKEN, daemon_config, eventually
 
 CHROMIUM = os.environ.get("STASH_SENSE_CHROMIUM", "/usr/bin/chromium")
@@ -76,6 +78,8 @@ class Stack:
     fake: FakeStash
     daemon: Daemon
     kit: Kit
+    box: FakeStashBox
+    alice: Performer  # in the library; Bob exists only on the stash-box
 
     @property
     def app(self) -> Any:
@@ -114,6 +118,10 @@ class Stack:
         assert job is not None
         return job
 
+    def performers_of(self, scene_id: int) -> set[int]:
+        """Return the local performer ids of a scene in the fake Stash."""
+        return set(self.fake.library.scene(scene_id).performer_ids)
+
     def set_plugin_settings(self, **settings: str) -> None:
         """Set the plugin's settings in the fake Stash (what the user types)."""
         self.fake.library.plugin_settings[PLUGIN_ID] = dict(settings)
@@ -121,8 +129,14 @@ class Stack:
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def stack(tmp_path: Path, face_kit: Kit) -> AsyncIterator[Stack]:
-    """Start the fake Stash and the daemon; install the plugin from the daemon's source."""
+    """Start the fake Stash, a stash-box and the daemon; install the plugin from the daemon."""
+    box = await FakeStashBox(api_key="box-key").start()
+    box.catalogue.add_performer("Bob", id=BOB.partition(":")[2], disambiguation="the blue one")
     fake = await FakeStash().start()
+    fake.library.stash_boxes.append(StashBoxConfig(endpoint=box.graphql_url, api_key="box-key"))
+    alice = fake.library.add_performer(
+        "Alice", stash_ids=[(box.graphql_url, ALICE.partition(":")[2])]
+    )
     config = daemon_config(
         tmp_path / "data",
         stash_url=fake.url,
@@ -132,12 +146,14 @@ async def stack(tmp_path: Path, face_kit: Kit) -> AsyncIterator[Stack]:
             "database_dir": str(face_kit.database_dir),
             "num_frames": 12,
         },
+        # The face database says "stashdb.org"; this stash-box lives on loopback.
+        stashbox={"endpoint_domains": [f"stashdb.org={box.graphql_url}"]},
     )
     app = build_app(config, TOKEN)
     server = TestServer(app, host="127.0.0.1", port=config.server.port)
     await server.start_server()
     daemon = Daemon(app, server, aiohttp.ClientSession())
-    result = Stack(fake, daemon, face_kit)
+    result = Stack(fake, daemon, face_kit, box, alice)
     fake.ui = UiHost(await install_plugin(daemon.session, f"{daemon.url}/plugin/index.yml"))
     result.set_plugin_settings(daemonUrl=daemon.url, daemonToken=TOKEN)
     try:
@@ -145,6 +161,7 @@ async def stack(tmp_path: Path, face_kit: Kit) -> AsyncIterator[Stack]:
     finally:
         await stop(daemon)
         await fake.stop()
+        await box.stop()
 
 
 @dataclass

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from stash_sense.config import FacesConfig
-from stash_sense.faces.database import FaceDatabase
+from stash_sense.faces.database import FaceDatabase, PerformerInfo
 from stash_sense.faces.pipeline import MODEL_FILES, FaceModels, FacePipeline
 from stash_sense.faces.result import SceneResult
 from stash_sense.faces.types import FaceError
@@ -52,6 +52,12 @@ class FaceService:
         self._lock = asyncio.Lock()
         self._failed_at = 0.0
         self.status = FacesStatus()
+
+    def performer_info(self, universal_id: str) -> PerformerInfo | None:
+        """Return what the loaded face database says about a performer (None if not loaded)."""
+        if self._pipeline is None:
+            return None
+        return self._pipeline.database.performers.get(universal_id)
 
     async def pipeline(self) -> FacePipeline:
         """Return the loaded pipeline, loading it first (raises FacesUnavailable)."""

@@ -145,7 +145,7 @@ class TaggingEngine:
                 removed = (kind == "remove" and local_id in performer_ids) or (
                     kind == "set" and local_id not in performer_ids
                 )
-                if removed:
+                if removed and universal_id:
                     _LOGGER.info(
                         "Scene %d: %s was removed by a person; it will not be added again",
                         scene_id,
@@ -163,6 +163,8 @@ class TaggingEngine:
         """Undo one write; the performers it added count as rejected from now on."""
         entry = await self._applier.undo(entry_id)
         for universal_id, local_id in zip(entry.universal_ids, entry.performer_ids, strict=False):
+            if not universal_id:
+                continue  # a person's own pick ("someone else"): nothing was suggested
             await self._review.record_rejection(
                 KIND,
                 entry.scene_id,

@@ -33,6 +33,8 @@
     if (violations.length > 50) violations.shift();
   });
 
+  S.core.cspBlocked = blockedByCsp;
+
   function blockedByCsp(baseUrl, since) {
     var origin;
     try { origin = new URL(baseUrl).origin; } catch (e) { return false; }

@@ -55,7 +55,7 @@
         h("h3", { className: "scene-header" }, scene.title || "Scene " + scene.id),
         h(
           B.Tab.Container,
-          { defaultActiveKey: "scene-details-panel" },
+          { id: "scene-tabs", defaultActiveKey: "scene-details-panel" },
           h(
             B.Nav,
             { variant: "tabs", className: "mr-auto" },

@@ -74,6 +74,12 @@ class Prepared:
 
 RequestErrors = list[dict[str, Any]]
 
+_DEFAULT_PERFORMER_SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 30 40">'
+    '<rect width="30" height="40" fill="#5c7080"/><circle cx="15" cy="14" r="7" fill="#bfccd6"/>'
+    '<ellipse cx="15" cy="36" rx="12" ry="10" fill="#bfccd6"/></svg>'
+)
+
 
 _RECORDED_HEADERS = ("User-Agent", "Content-Type", "Origin", "Sec-WebSocket-Protocol")
 
@@ -473,6 +479,11 @@ class FakeStash:
             except ValueError:
                 obj = None
             image = getattr(obj, "image", None)
+            if obj is not None and collection == "performers" and not (
+                isinstance(image, str) and image.startswith("data:")
+            ):
+                # Stash answers a performer without an image with its default picture.
+                return web.Response(text=_DEFAULT_PERFORMER_SVG, content_type="image/svg+xml")
             if not isinstance(image, str) or not image.startswith("data:"):
                 raise web.HTTPNotFound
             header, _, data = image.partition(",")
