@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
+
 from tests.demo import daemon, world
 from tests.demo.kit import DemoKit, ensure_kit
 from tests.demo.narrate import Narrator
@@ -38,13 +40,20 @@ def say(line: str) -> None:
     print(line, flush=True)
 
 
+def _port(text: str) -> int:
+    """Parse a TCP port (0 picks a free one)."""
+    if not text.isdigit() or not 0 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a TCP port (0-65535)")
+    return int(text)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="scripts/demo", description=__doc__)
     parser.add_argument(
         "--headless", action="store_true", help="scan at once, exit when the scenes are identified"
     )
     parser.add_argument("--scenes", type=int, default=3, help="new scenes per scan (default 3)")
-    parser.add_argument("--port", type=int, default=0, help="page port (default: a free one)")
+    parser.add_argument("--port", type=_port, default=0, help="page port (default: a free one)")
     parser.add_argument(
         "--data-dir", type=Path, default=DEFAULT_DATA, help=f"cache and run folder ({DEFAULT_DATA})"
     )
@@ -62,6 +71,29 @@ def _exclusive(data_dir: Path) -> Iterator[bool]:
             yield False
             return
         yield True
+
+
+def _scenes(count: int) -> str:
+    """Say "1 new scene" or "3 new scenes"."""
+    return f"{count} new scene{'s' if count != 1 else ''}"
+
+
+def _unpack(files: dict[str, bytes], folder: Path) -> None:
+    """Write the plugin's files into its folder, as Stash unzips a package."""
+    root = folder.resolve()
+    for name, data in files.items():
+        target = (root / name).resolve()
+        if target.is_relative_to(root) and not name.endswith("/"):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+
+
+def _read(fd: int) -> bytes:
+    """Read what stdin has; an unreadable stdin counts as its end."""
+    try:
+        return os.read(fd, 4096)
+    except OSError:
+        return b""
 
 
 class Demo:
@@ -92,9 +124,13 @@ class Demo:
         say(f"daemon:       {api.url}  (log: {self.run_dir / 'daemon.log'})")
         if not (HOST_DIR / "node_modules").is_dir():
             say(f"warning: {HOST_DIR}/node_modules is missing: run `npm ci` there for the page")
+        more_input = not self.args.headless
         while True:
-            if not self.args.headless and not await self._wait_for_enter():
-                await asyncio.Event().wait()  # stdin closed: stay up until stopped
+            if more_input:
+                more_input = await self._wait_for_enter()
+            if not more_input and not self.args.headless and self.scanned:
+                say("no more input: the demo stays up until Ctrl-C")
+                await asyncio.Event().wait()
             ok = await self._scan(fake, kit)
             if self.args.headless:
                 return 0 if ok else 1
@@ -133,8 +169,8 @@ class Demo:
         settings = daemon.config(
             self.run_dir / "daemon", port=port, stash_url=fake.url, page_url=fake.url, kit=kit
         )
-        daemon.write_toml(config_file, settings)
-        log = (self.run_dir / "daemon.log").open("wb")
+        await asyncio.to_thread(daemon.write_toml, config_file, settings)
+        log = await asyncio.to_thread((self.run_dir / "daemon.log").open, "wb")
         with log:
             self.daemon_proc = await self.children.start(
                 sys.executable,
@@ -160,12 +196,7 @@ class Demo:
     async def _install_plugin(self, fake: FakeStash, api: daemon.DaemonApi) -> None:
         """Install the plugin from the daemon's source and point its settings at the daemon."""
         files = await api.plugin_files()
-        root = self.plugin_dir.resolve()
-        for name, data in files.items():
-            target = (root / name).resolve()
-            if target.is_relative_to(root) and not name.endswith("/"):
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(data)
+        await asyncio.to_thread(_unpack, files, self.plugin_dir)
         fake.ui = UiHost(files)
         # What a user types into the plugin's settings; the hook and the page read them.
         fake.library.plugin_settings[PLUGIN_ID] = {"daemonUrl": api.url, "daemonToken": api.token}
@@ -196,7 +227,7 @@ class Demo:
             world.new_scenes, kit, self.run_dir / "media", self.scanned, self.args.scenes
         )
         self.scanned += len(specs)
-        say(f"scan: {len(specs)} new scene{'s' if len(specs) != 1 else ''} found")
+        say(f"scan: {_scenes(len(specs))} found")
         # A pause between scenes lets a newcomer watch each one arrive.
         await fake.simulate_scan(specs, delay_s=0.0 if self.args.headless else 1.5)
         follows, self.follows = self.follows, []
@@ -204,20 +235,26 @@ class Demo:
         return len(results) == len(specs) and all(results)
 
     async def _wait_for_enter(self) -> bool:
-        """Wait for a line on stdin; return False at end of input."""
-        say(f"press Enter to scan {self.args.scenes} new scenes into the library (Ctrl-C stops)")
+        """Wait for a line on stdin; return False at end of input (then one scan runs)."""
+        count = self.args.scenes
+        say(f"press Enter to scan {_scenes(count)} into the library (Ctrl-C stops)")
+        fd = sys.stdin.fileno() if sys.stdin is not None else -1
         loop = asyncio.get_running_loop()
         line: asyncio.Future[bytes] = loop.create_future()
 
         def readable() -> None:
             if not line.done():
-                line.set_result(os.read(sys.stdin.fileno(), 4096))
+                line.set_result(_read(fd))
 
-        loop.add_reader(sys.stdin.fileno(), readable)
+        try:
+            loop.add_reader(fd, readable)
+        except (OSError, ValueError):
+            # A regular file (or no stdin at all) cannot be watched; reading it never blocks.
+            return bool(_read(fd))
         try:
             return bool(await line)
         finally:
-            loop.remove_reader(sys.stdin.fileno())
+            loop.remove_reader(fd)
 
     async def close(self) -> None:
         """End every child (the daemon first, gracefully), then the fake Stash."""
@@ -252,7 +289,7 @@ async def _main(args: argparse.Namespace) -> int:
         with contextlib.suppress(asyncio.CancelledError):
             await play
         return 0
-    except (daemon.DaemonError, OSError) as err:
+    except (daemon.DaemonError, OSError, aiohttp.ClientError) as err:
         say(f"demo failed: {err}")
         return 1
     finally:
