@@ -192,6 +192,18 @@ async def test_headless_demo_identifies_the_new_scenes_and_exits(
     assert (await stored_outcomes(data_dir, [1, 2]))[1]["identified"] is False
 
 
+def test_the_kit_is_reused_until_the_code_that_draws_it_changes(data_dir: Path) -> None:
+    cache = data_dir / "kit"
+    kit, built = ensure_kit(cache)
+    assert not built and kit.database_dir.is_dir()
+    (cache / "kit.stamp").write_text("digest of older kit code", encoding="utf-8")
+    kit, built = ensure_kit(cache)
+    assert built
+    assert all(path.is_file() for path in kit.clips.values())
+    assert (kit.database_dir / "manifest.json").is_file()
+    assert not [p for p in data_dir.iterdir() if p.name.startswith(".kit-")]  # no staging left
+
+
 def _alive(pid: int) -> bool:
     """Tell whether a process exists."""
     return _stat(pid) is not None
