@@ -229,9 +229,11 @@ class Demo:
         self.scanned += len(specs)
         say(f"scan: {_scenes(len(specs))} found")
         # A pause between scenes lets a newcomer watch each one arrive.
-        await fake.simulate_scan(specs, delay_s=0.0 if self.args.headless else 1.5)
+        created = await fake.simulate_scan(specs, delay_s=0.0 if self.args.headless else 1.5)
         follows, self.follows = self.follows, []
         results = await asyncio.gather(*follows)
+        if not self.args.headless:
+            say(f"each scene's Faces tab shows why: {fake.url}/scenes/{created[0].id}")
         return len(results) == len(specs) and all(results)
 
     async def _wait_for_enter(self) -> bool:
