@@ -63,6 +63,8 @@ def _parser() -> argparse.ArgumentParser:
     analyze.add_argument("--full", action="store_true", help="ignore the watermark")
     analyze.set_defaults(command=_analyze)
 
+    _facedb_parsers(commands)
+
     config = commands.add_parser("config", help="inspect the configuration")
     config_commands = config.add_subparsers(title="config commands", required=True)
     check = config_commands.add_parser("check", help="validate and print the effective config")
@@ -71,6 +73,36 @@ def _parser() -> argparse.ArgumentParser:
     example = config_commands.add_parser("example", help="print the annotated default config")
     example.set_defaults(command=_config_example)
     return parser
+
+
+def _facedb_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add `facedb status|install|update|rollback` and `models install`."""
+    facedb = commands.add_parser("facedb", help="install, update or roll back the face database")
+    actions = facedb.add_subparsers(title="facedb commands", required=True)
+    status = actions.add_parser("status", help="print the installed release")
+    status.set_defaults(command=_facedb, action="status")
+    install = actions.add_parser(
+        "install", help="install the newest release, a VERSION, or one from --from"
+    )
+    install.add_argument("version", nargs="?", help="release version, e.g. 2026.02.18")
+    install.add_argument(
+        "--from", dest="source", help="release zip URL, local zip or folder (overrides the config)"
+    )
+    install.set_defaults(command=_facedb, action="install")
+    update = actions.add_parser("update", help="install the newest release if it is newer")
+    update.set_defaults(command=_facedb, action="update")
+    rollback = actions.add_parser("rollback", help="return to the previous release")
+    rollback.set_defaults(command=_facedb, action="rollback")
+
+    models = commands.add_parser("models", help="install the face models")
+    model_actions = models.add_subparsers(title="models commands", required=True)
+    models_install = model_actions.add_parser("install", help="download and install the models")
+    models_install.add_argument(
+        "--from", dest="source", help="base URL, local folder or zip with the .onnx files"
+    )
+    models_install.set_defaults(command=_models_install)
+    for parser in (status, install, update, rollback, models_install):
+        _config_arg(parser)
 
 
 def _config_arg(parser: argparse.ArgumentParser) -> None:
@@ -145,6 +177,36 @@ def _analyze(args: argparse.Namespace) -> int:
 
     setup_logging("WARNING", secrets=[config.stash.api_key])
     return asyncio.run(analyze_command(config, args.name, full=args.full))
+
+
+def _facedb(args: argparse.Namespace) -> int:
+    """Show, install, update or roll back the face database in this process."""
+    loaded = _load(args)
+    if loaded is None:
+        return EXIT_CONFIG
+    config = loaded[0]
+    from stash_sense.facedb import command  # noqa: PLC0415
+
+    setup_logging("WARNING", secrets=[config.stash.api_key])
+    if args.action == "status":
+        return command.facedb_status(config)
+    if args.action == "rollback":
+        return asyncio.run(command.facedb_rollback(config))
+    if args.action == "update":
+        return asyncio.run(command.facedb_install(config, only_if_newer=True))
+    return asyncio.run(command.facedb_install(config, version=args.version, source=args.source))
+
+
+def _models_install(args: argparse.Namespace) -> int:
+    """Install the face models in this process."""
+    loaded = _load(args)
+    if loaded is None:
+        return EXIT_CONFIG
+    config = loaded[0]
+    from stash_sense.facedb.command import models_install  # noqa: PLC0415
+
+    setup_logging("WARNING", secrets=[config.stash.api_key])
+    return asyncio.run(models_install(config, source=args.source))
 
 
 def _run(args: argparse.Namespace) -> int:

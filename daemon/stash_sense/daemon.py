@@ -20,6 +20,8 @@ from stash_sense.analyzers.service import build_service
 from stash_sense.api import analyzers as analyzer_routes
 from stash_sense.api import audit as audit_routes
 from stash_sense.api import auth, events, faces, health, jobs, live, plugin_source, review, scenes
+from stash_sense.api import facedb as facedb_routes
+from stash_sense.api import library as library_routes
 from stash_sense.api.cors import cors_middleware
 from stash_sense.api.errors import error_middleware
 from stash_sense.api.signing import UrlSigner
@@ -27,9 +29,11 @@ from stash_sense.changes import ChangeHub
 from stash_sense.config import Config
 from stash_sense.events.feedback import FeedbackLog
 from stash_sense.events.file_check import FileCheck
+from stash_sense.events.first_run import FirstRun
 from stash_sense.events.intake import EventIntake
 from stash_sense.events.reconcile import Reconciler
 from stash_sense.events.subscriptions import SubscriptionListener
+from stash_sense.facedb.context import facedb_ctx
 from stash_sense.identify import SceneIdentifier
 from stash_sense.identify.backfill import Backfill
 from stash_sense.identify.service import FaceService
@@ -45,8 +49,10 @@ from stash_sense.keys import (
     FACES,
     IDENTIFICATIONS,
     IDENTIFIER,
+    INTERRUPTED_WRITES,
     JOB_QUEUE,
     JOB_REGISTRY,
+    LIBRARY,
     RECONCILER,
     RESOLVER,
     REVIEW,
@@ -57,28 +63,27 @@ from stash_sense.keys import (
     TAGGING,
     TOKEN,
 )
-from stash_sense.queue import JobQueue, JobRegistry, JobStore
-from stash_sense.queue.maintenance import JobPruner, PruneJobsArgs
+from stash_sense.queue import Capability, JobQueue, JobRegistry, JobStore
+from stash_sense.queue.maintenance import PRUNE_JOBS, JobPruner, PruneJobsArgs
 from stash_sense.review import ReviewQueue
 from stash_sense.scenes import SceneLedger
 from stash_sense.stash.client import StashClient
 from stash_sense.stash.monitor import StashMonitor, StashStatus
+from stash_sense.stashbox import DisabledEndpoints
 from stash_sense.store import Database
 from stash_sense.store.watermarks import Watermarks
-from stash_sense.tagging.applier import Applier
-from stash_sense.tagging.audit import AuditLog
 from stash_sense.tagging.corrections import Corrections
 from stash_sense.tagging.engine import TaggingEngine
-from stash_sense.tagging.resolver import PerformerResolver, domain_of
+from stash_sense.tagging.resolver import PerformerResolver
 from stash_sense.tagging.suggestion import (
     PerformerCreator,
     PerformerSuggestionKind,
     SuggestionActions,
 )
+from stash_sense.writes import AuditLog, InterruptedWrites, StashWriter
 
 _LOGGER = logging.getLogger(__name__)
 DB_FILE = "stash_sense.db"
-STASH_CAPABILITY = "stash"
 
 
 def build_app(config: Config, token: str) -> web.Application:
@@ -114,6 +119,7 @@ def build_app(config: Config, token: str) -> web.Application:
             _queue_ctx,
             _stash_ctx,
             _faces_ctx,
+            facedb_ctx,
             _events_ctx,
             _tagging_ctx,
             _analyzers_ctx,
@@ -134,6 +140,8 @@ def build_app(config: Config, token: str) -> web.Application:
         live,
     ):
         app.add_routes(module.routes)
+    app.add_routes(facedb_routes.routes)
+    app.add_routes(library_routes.routes)
     return app
 
 
@@ -197,7 +205,7 @@ async def _stash_ctx(app: web.Application) -> AsyncIterator[None]:
         client,
         status,
         interval=config.stash.check_interval_seconds,
-        on_ready=lambda ready: queue.set_capability(STASH_CAPABILITY, ready),
+        on_ready=lambda ready: queue.set_capability(Capability.STASH, ready),
     )
     async with _background(monitor.run(), "stash-monitor"):
         yield
@@ -237,7 +245,13 @@ async def _events_ctx(app: web.Application) -> AsyncIterator[None]:
     db, queue, stash = app[DATABASE], app[JOB_QUEUE], app[STASH]
     registry = app[JOB_REGISTRY]
     ledger = SceneLedger(db)
-    reconciler = Reconciler(stash, ledger, queue, Watermarks(db), config.events)
+    first_run = FirstRun(
+        stash, db, queue, backfill_on_first_run=config.events.backfill_on_first_run
+    )
+    app[LIBRARY] = first_run
+    reconciler = Reconciler(
+        stash, ledger, queue, Watermarks(db), config.events, on_first_run=first_run.record
+    )
     identifier = SceneIdentifier(
         stash,
         ledger,
@@ -281,16 +295,19 @@ async def _tagging_ctx(app: web.Application) -> AsyncIterator[None]:
     """Apply or suggest identified performers; learn from people's edits."""
     config = app[CONFIG]
     stash = app[STASH]
-    audit = AuditLog(app[DATABASE])
-    unknown = await audit.recover()
+    audit = AuditLog(app[DATABASE], app[CHANGES])
+    interrupted = InterruptedWrites(stash, audit)
+    app[JOB_REGISTRY].register(interrupted.job_type())
+    app[INTERRUPTED_WRITES] = interrupted
+    unknown = await interrupted.enqueue_if_needed(app[JOB_QUEUE])
     if unknown:
-        _LOGGER.warning("%d writes to Stash were interrupted; their outcome is unknown", unknown)
+        _LOGGER.info("%d interrupted writes to Stash will be checked once it is reachable", unknown)
     resolver = PerformerResolver(
         stash,
         ttl=config.tagging.performer_cache_seconds,
         overrides=config.stashbox.endpoint_domains,
     )
-    applier = Applier(stash, audit)
+    applier = StashWriter(stash, audit)
     engine = TaggingEngine(
         config.tagging,
         stash,
@@ -298,9 +315,9 @@ async def _tagging_ctx(app: web.Application) -> AsyncIterator[None]:
         applier=applier,
         audit=audit,
         review=app[REVIEW],
-        disabled_domains=[domain_of(e) for e in config.stashbox.disabled_endpoints],
+        disabled=DisabledEndpoints(config.stashbox.disabled_endpoints),
     )
-    creator = PerformerCreator(stash, resolver, config.stashbox)
+    creator = PerformerCreator(stash, applier, resolver, config.stashbox)
     app[REVIEW].register(
         PerformerSuggestionKind(
             SuggestionActions(applier, creator, dry_run=config.tagging.mode == "dry-run")
@@ -323,9 +340,13 @@ async def _analyzers_ctx(app: web.Application) -> AsyncIterator[None]:
     """Register the analyzers, their review kinds and job; fire them on schedule."""
     config = app[CONFIG]
     queue = app[JOB_QUEUE]
-    services = AnalyzerServices(app[STASH], config, app[DATABASE], app[REVIEW], app[AUDIT])
+    services = AnalyzerServices(
+        app[STASH], config, app[DATABASE], app[REVIEW], app[AUDIT], app[IDENTIFICATIONS]
+    )
     service = build_service(services, analyzer_registry.analyzer_classes())
     app[JOB_REGISTRY].register(service.runner.job_type())
+    for analyzer in service.registry:
+        app[INTERRUPTED_WRITES].checks.update(analyzer.write_checks())
 
     async def fire(name: str) -> None:
         await service.runner.enqueue(queue, name)
@@ -351,12 +372,12 @@ async def _maintenance_ctx(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG]
     db = app[DATABASE]
     queue = app[JOB_QUEUE]
-    prune_type = app[JOB_REGISTRY].get("maintenance.prune_jobs")
+    prune_type = app[JOB_REGISTRY].get(PRUNE_JOBS)
 
     intake = app[EVENT_INTAKE]
 
     async def prune() -> None:
-        await queue.enqueue(prune_type, PruneJobsArgs(), idempotency_key="maintenance.prune_jobs")
+        await queue.enqueue(prune_type, PruneJobsArgs(), idempotency_key=PRUNE_JOBS)
         await intake.prune(time.time() - config.events.keep_events_days * 86_400)
 
     async with (

@@ -19,7 +19,7 @@ from stash_sense.config.model import AnalyzersConfig, EventsConfig, StashBoxConf
 from stash_sense.review import ItemFilter, ReviewItem, ReviewQueue, ReviewState
 from stash_sense.stash import StashClient
 from stash_sense.store import Database
-from stash_sense.tagging.audit import AuditLog
+from stash_sense.writes import AuditLog
 from tests.fakes.stash import FakeStash
 from tests.fakes.stash.library import StashBoxConfig as BoxEntry
 from tests.fakes.stashbox import FakeStashBox

@@ -21,12 +21,12 @@ from stash_sense.analyzers.duplicate_scenes import (
     Candidate,
     DuplicateScenes,
     DuplicateScenesKind,
-    EndpointFilter,
     SceneInfo,
     load_face_signatures,
 )
 from stash_sense.config import Config
 from stash_sense.config.model import StashConfig
+from stash_sense.identify.store import IdentificationStore
 from stash_sense.review import (
     ConfirmationRequired,
     InvalidOptions,
@@ -35,6 +35,7 @@ from stash_sense.review import (
     ReviewState,
 )
 from stash_sense.stash import StashClient
+from stash_sense.stashbox import DisabledEndpoints
 from stash_sense.store import Database
 from tests.fakes.stash import FakeStash, Scene
 
@@ -194,8 +195,10 @@ async def harness(fake_stash: FakeStash, tmp_path: Path) -> AsyncIterator[Harnes
         base, stashbox=dataclasses.replace(base.stashbox, disabled_endpoints=["fansdb.cc"])
     )
 
+    store = IdentificationStore(db, tmp_path / "crops", max_crop_bytes=0)
+
     async def faces(ids: Any) -> Any:
-        return await load_face_signatures(db, ids)
+        return await load_face_signatures(store, ids)
 
     analyzer = DuplicateScenes(stash, config, faces=faces)
     for kind in analyzer.review_kinds():
@@ -349,11 +352,11 @@ async def test_accept_keeps_the_chosen_scene(harness: Harness) -> None:
 
 
 def test_endpoint_filter_matches_urls_and_domains() -> None:
-    by_domain = EndpointFilter(["fansdb.cc"])
+    by_domain = DisabledEndpoints(["fansdb.cc"])
     assert by_domain.disabled("https://fansdb.cc/graphql")
     assert by_domain.disabled("https://www.fansdb.cc/graphql/")
     assert not by_domain.disabled(STASHDB)
-    by_url = EndpointFilter(["https://stashdb.org/graphql/"])
+    by_url = DisabledEndpoints(["https://stashdb.org/graphql/"])
     assert by_url.disabled(STASHDB)
     assert not by_url.disabled("https://stashdb.org/other")
 

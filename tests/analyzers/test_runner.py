@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from stash_sense.analyzers import registry
+from stash_sense.analyzers.runner import RUN_ANALYZER
 from stash_sense.analyzers.schedule import ScheduleError, parse_overrides
 from tests.analyzers import fakes
 from tests.analyzers.fakes import TEST_ANALYZERS, GatedAnalyzer, Probe
@@ -125,10 +126,10 @@ async def test_scheduled_runs_fire_on_time(
     daemon = await start_daemon(fake_stash, forward_hooks=False, config=config)
 
     async def ran_twice() -> bool:
-        return len(await daemon.jobs("analyzer.run")) >= 2
+        return len(await daemon.jobs(RUN_ANALYZER)) >= 2
 
     await eventually(ran_twice, timeout=5)
-    assert {j.args["name"] for j in await daemon.jobs("analyzer.run")} == {"quick"}
+    assert {j.args["name"] for j in await daemon.jobs(RUN_ANALYZER)} == {"quick"}
     listed = {
         a["name"]: a for a in (await call(daemon, "GET", "/api/v1/analyzers", 200))["analyzers"]
     }

@@ -263,7 +263,9 @@ async def test_accept_applies_chosen_fields_like_stash(tmp_path: Path) -> None:
         assert local.measurements == "34D-24-35"
         assert local.career_length == "2015-2024"
         assert local.alias_list == ["Alias 1", "New", f"Performer {1}"]
-        rows = await w.db.fetch_all("SELECT status, fields FROM upstream_writes")
+        rows = await w.db.fetch_all(
+            "SELECT status, json_extract(details, '$.fields') AS fields FROM audit_log"
+        )
         assert [r["status"] for r in rows] == ["applied"]
         # In sync now: nothing to propose, and a later upstream edit is proposed again.
         await w.run(NAME)

@@ -148,7 +148,10 @@ async def test_scene_links_are_proposed_resolved_and_applied(tmp_path: Path) -> 
         assert entry.before_ids == [str(c.performers["Anna"].id)]
         assert set(entry.performer_ids) == {str(c.performers[n].id) for n in ("Bea", "Cleo")}
         assert entry.tag_ids == [str(c.tags["New"].id)]
-        (row,) = await w.db.fetch_all("SELECT audit_id, before, status FROM upstream_writes")
+        (row,) = await w.db.fetch_all(
+            "SELECT id AS audit_id, json_extract(details, '$.before') AS before, status"
+            " FROM audit_log WHERE details IS NOT NULL"
+        )
         assert row["audit_id"] == entry.id
         assert json.loads(row["before"])["performer_ids"] == [str(c.performers["Anna"].id)]
         (hook,) = [
@@ -279,7 +282,7 @@ async def test_parent_unknown_locally_is_reported_not_written(tmp_path: Path) ->
         assert done.outcome is not None
         assert done.outcome["written"] == []
         assert [r["name"] for r in done.outcome["unmatched"]] == ["Elsewhere"]
-        assert await w.db.fetch_all("SELECT id FROM upstream_writes") == []
+        assert await w.db.fetch_all("SELECT id FROM audit_log") == []
 
 
 async def test_create_missing_links_once(tmp_path: Path) -> None:

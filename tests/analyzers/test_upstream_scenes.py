@@ -99,7 +99,10 @@ async def test_accept_is_idempotent_and_partial(tmp_path: Path) -> None:
         await w.reviews.accept(item.id, options={"fields": ["code", "director"]})
         assert local.code == "NEW-1"
         assert local.director == "Another"
-        rows = await w.db.fetch_all("SELECT sent FROM upstream_writes WHERE entity_type = 'scene'")
+        rows = await w.db.fetch_all(
+            "SELECT json_extract(details, '$.sent') AS sent FROM audit_log"
+            " WHERE action = 'upstream_scene'"
+        )
         assert [json.loads(r["sent"]) for r in rows] == [{"director": "Another"}]
 
 

@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import Any
 
 from stash_sense.daemon import build_app
+from stash_sense.events.reconcile import RECONCILE
 from stash_sense.keys import JOB_QUEUE, JOB_REGISTRY
 from stash_sense.queue import JobState
-from stash_sense.queue.maintenance import PruneJobsArgs
+from stash_sense.queue.maintenance import PRUNE_JOBS, PruneJobsArgs
 from tests.fakes.stash.sdl import schema_without
 from tests.fakes.stash.server import FakeStash
 from tests.helpers import TOKEN, daemon_config, eventually, free_port
@@ -77,9 +78,9 @@ async def test_incompatible_stash_pauses_stash_work(
 
     # Stash-dependent jobs wait instead of failing; Stash-free maintenance still runs.
     queue = client.app[JOB_QUEUE]
-    reconcile = await queue.store.list(types=["events.reconcile"])
+    reconcile = await queue.store.list(types=[RECONCILE])
     assert [j.state for j in reconcile.jobs] == [JobState.QUEUED]
-    prune = client.app[JOB_REGISTRY].get("maintenance.prune_jobs")
+    prune = client.app[JOB_REGISTRY].get(PRUNE_JOBS)
     job = (await queue.enqueue(prune, PruneJobsArgs())).job
 
     async def pruned() -> bool:
@@ -87,7 +88,7 @@ async def test_incompatible_stash_pauses_stash_work(
         return got is not None and got.state is JobState.SUCCEEDED
 
     await eventually(pruned)
-    again = await queue.store.list(types=["events.reconcile"])
+    again = await queue.store.list(types=[RECONCILE])
     assert [j.state for j in again.jobs] == [JobState.QUEUED]
 
 
@@ -102,7 +103,7 @@ async def test_stash_coming_up_later_releases_waiting_jobs(
 
         async def reconciled() -> bool:
             page = await client.app[JOB_QUEUE].store.list(
-                types=["events.reconcile"], states=[JobState.SUCCEEDED]
+                types=[RECONCILE], states=[JobState.SUCCEEDED]
             )
             return page.total >= 1
 

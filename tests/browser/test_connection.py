@@ -1,4 +1,4 @@
-""""Test connection" names exactly what is wrong: daemon down, token, CSP, versions."""
+""" "Test connection" names exactly what is wrong: daemon down, token, CSP, versions."""
 
 from __future__ import annotations
 

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from stash_sense.identify import IDENTIFY_SCENE
 from stash_sense.keys import JOB_QUEUE
 from tests.daemons import AUTH, Daemon, DaemonFactory
 
@@ -84,7 +85,7 @@ async def test_hostile_table(start_daemon: DaemonFactory) -> None:
             {"id": 1000 + index, "type": "Scene.Create.Post", "input": None}
         )
         assert ok == 202 and receipt["status"] == "accepted"
-    assert len(await daemon.jobs("identify_scene")) == len(HOSTILE_RAW)
+    assert len(await daemon.jobs(IDENTIFY_SCENE)) == len(HOSTILE_RAW)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from stash_sense.identify import IDENTIFY_SCENE
 from stash_sense.queue import JobState
 from tests.daemons import Daemon, DaemonFactory
 from tests.faces.kit import Kit
@@ -66,14 +67,14 @@ async def test_stash_runs_the_hook_and_the_daemon_queues_the_scene(
     assert [r[0] for r in runs] == [0, 0]
     assert [json.loads(r[1])["output"] for r in runs] == ["queued", "queued"]
     assert all(r[2] == "" for r in runs)  # no warnings
-    jobs = await daemon.jobs("identify_scene")
+    jobs = await daemon.jobs(IDENTIFY_SCENE)
     assert sorted(j.args["scene_id"] for j in jobs) == sorted(s.id for s in created)
     # Settings were looked up in Stash once, then served from the plugin's cache.
     lookups = [c for c in fake.calls if "plugins" in c.query and "configuration" in c.query]
     assert len(lookups) == 1
 
     async def identified() -> bool:
-        return len(await daemon.jobs("identify_scene", JobState.SUCCEEDED)) == 2
+        return len(await daemon.jobs(IDENTIFY_SCENE, JobState.SUCCEEDED)) == 2
 
     await eventually(identified)
 

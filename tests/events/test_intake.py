@@ -8,9 +8,11 @@ from pathlib import Path
 
 import aiohttp
 
-from stash_sense.events.mutations import new_mutation_id
+from stash_sense.events.file_check import CHECK_SCENE_FILE
+from stash_sense.identify import IDENTIFY_SCENE
 from stash_sense.keys import DATABASE, STASH
 from stash_sense.queue import JobState
+from stash_sense.writes.ids import new_mutation_id
 from tests.daemons import DaemonFactory, stop
 from tests.faces.kit import Kit
 from tests.fakes.stash.server import FakeStash
@@ -33,10 +35,10 @@ async def test_burst_of_creates_yields_one_job_per_scene(
 
     first = await asyncio.gather(*(send(e) for e in events))
     assert first.count("accepted") == 1000
-    assert len(await daemon.jobs("identify_scene")) == 1000
+    assert len(await daemon.jobs(IDENTIFY_SCENE)) == 1000
     again = await asyncio.gather(*(send(e) for e in events))
     assert again.count("duplicate") == 1000
-    jobs = await daemon.jobs("identify_scene")
+    jobs = await daemon.jobs(IDENTIFY_SCENE)
     assert len(jobs) == 1000
     assert sorted(j.args["scene_id"] for j in jobs) == list(range(1, 1001))
     stored = await daemon.rows("SELECT COUNT(*) FROM events")
@@ -52,10 +54,10 @@ async def test_created_scene_is_identified(
     )
 
     async def identified() -> bool:
-        return len(await daemon.jobs("identify_scene", JobState.SUCCEEDED)) == 1
+        return len(await daemon.jobs(IDENTIFY_SCENE, JobState.SUCCEEDED)) == 1
 
     await eventually(identified)
-    (job,) = await daemon.jobs("identify_scene", JobState.SUCCEEDED)
+    (job,) = await daemon.jobs(IDENTIFY_SCENE, JobState.SUCCEEDED)
     rows = await daemon.rows(
         "SELECT identified_at IS NOT NULL FROM scenes WHERE scene_id = ?", scene.id
     )
@@ -78,7 +80,7 @@ async def test_own_writes_are_dropped_and_user_edits_recorded(
     outcomes = await daemon.rows("SELECT type, outcome FROM events")
     assert outcomes == [("Scene.Update.Post", "own_write")]
     assert await daemon.rows("SELECT COUNT(*) FROM feedback") == [(0,)]
-    assert await daemon.jobs("events.check_scene_file") == []
+    assert await daemon.jobs(CHECK_SCENE_FILE) == []
 
     # The user removes Alice and adds Bob in the Stash UI (a sceneUpdate, no marker).
     await _graphql(
@@ -100,7 +102,7 @@ async def test_own_writes_are_dropped_and_user_edits_recorded(
     ]
     outcomes = await daemon.rows("SELECT outcome FROM events ORDER BY id")
     assert outcomes == [("own_write",), ("feedback",), ("feedback",)]
-    assert await daemon.jobs("identify_scene") == []
+    assert await daemon.jobs(IDENTIFY_SCENE) == []
 
 
 async def test_scan_update_rechecks_the_primary_file(
@@ -112,30 +114,30 @@ async def test_scan_update_rechecks_the_primary_file(
     )
 
     async def identified(n: int) -> bool:
-        return len(await daemon.jobs("identify_scene", JobState.SUCCEEDED)) == n
+        return len(await daemon.jobs(IDENTIFY_SCENE, JobState.SUCCEEDED)) == n
 
     async def checked() -> bool:
-        return len(await daemon.jobs("events.check_scene_file", JobState.SUCCEEDED)) == 1
+        return len(await daemon.jobs(CHECK_SCENE_FILE, JobState.SUCCEEDED)) == 1
 
     await eventually(lambda: identified(1))
     # A rescan of an unchanged file: checked, not identified again.
     await fake_stash.hooks.fire("Scene.Update.Post", scene.id)
     await eventually(checked)
-    assert len(await daemon.jobs("identify_scene")) == 1
+    assert len(await daemon.jobs(IDENTIFY_SCENE)) == 1
     # The primary file is replaced by a different one: identified again.
     fake_stash.library.scene(scene.id).files[0] = fake_stash.library.make_file(
         path=str(face_kit.video), oshash="2222222222222222"
     )
     await fake_stash.hooks.fire("Scene.Update.Post", scene.id)
     await eventually(lambda: identified(2))
-    latest = max(await daemon.jobs("identify_scene"), key=lambda j: j.id)
+    latest = max(await daemon.jobs(IDENTIFY_SCENE), key=lambda j: j.id)
     assert latest.args["reason"] == "file changed"
 
 
 async def test_destroy_cancels_queued_work(start_daemon: DaemonFactory) -> None:
     daemon = await start_daemon()  # Stash unreachable: identify jobs wait in the queue
     await daemon.post_event({"id": 5, "type": "Scene.Create.Post", "input": None})
-    (job,) = await daemon.jobs("identify_scene", JobState.QUEUED)
+    (job,) = await daemon.jobs(IDENTIFY_SCENE, JobState.QUEUED)
     status, body = await daemon.post_event(
         {
             "id": 5,
@@ -144,7 +146,7 @@ async def test_destroy_cancels_queued_work(start_daemon: DaemonFactory) -> None:
         }
     )
     assert (status, body["status"], body["detail"]) == (202, "accepted", "cancelled 1 jobs")
-    (cancelled,) = await daemon.jobs("identify_scene")
+    (cancelled,) = await daemon.jobs(IDENTIFY_SCENE)
     assert cancelled.id == job.id and cancelled.state is JobState.CANCELLED
     assert await daemon.rows("SELECT deleted_at IS NOT NULL FROM scenes WHERE scene_id = 5") == [
         (1,)
@@ -165,7 +167,7 @@ async def test_unmapped_events_are_replayed_after_a_crash(
     )
     await stop(daemon)
     again = await start_daemon()
-    (job,) = await again.jobs("identify_scene")
+    (job,) = await again.jobs(IDENTIFY_SCENE)
     assert job.args["scene_id"] == 77
     assert await again.rows("SELECT outcome FROM events WHERE object_id = 77") == [("accepted",)]
 

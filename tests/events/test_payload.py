@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from stash_sense.events.feedback import performer_edit
-from stash_sense.events.mutations import is_own_write, new_mutation_id
 from stash_sense.events.payload import InvalidEvent, parse_hook
+from stash_sense.writes.ids import is_own_write, new_mutation_id
 
 
 def test_scan_created_scene() -> None:

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from stash_sense.events.reconcile import shift_timestamp
+from stash_sense.events.reconcile import RECONCILE, shift_timestamp
+from stash_sense.identify import IDENTIFY_SCENE
+from stash_sense.identify.backfill import BACKFILL
 from stash_sense.keys import DATABASE, RECONCILER, STARTED_AT
 from stash_sense.queue import JobState
 from tests.daemons import AUTH, Daemon, DaemonFactory, stop
@@ -23,14 +25,14 @@ async def reconciled(daemon: Daemon) -> None:
     started = daemon.app[STARTED_AT]
 
     async def done() -> bool:
-        jobs = await daemon.jobs("events.reconcile", JobState.SUCCEEDED)
+        jobs = await daemon.jobs(RECONCILE, JobState.SUCCEEDED)
         return any(j.created_at >= started for j in jobs)
 
     await eventually(done)
 
 
 async def identify_ids(daemon: Daemon) -> list[int]:
-    return sorted(int(j.args["scene_id"]) for j in await daemon.jobs("identify_scene"))
+    return sorted(int(j.args["scene_id"]) for j in await daemon.jobs(IDENTIFY_SCENE))
 
 
 async def test_first_run_leaves_the_existing_library_to_backfill(
@@ -91,10 +93,10 @@ async def test_scan_completion_triggers_a_reconcile(
     daemon = await start_daemon(fake_stash, forward_hooks=False)
     await reconciled(daemon)
     await fake_stash.wait_for_subscribers("scanCompleteSubscribe")
-    before = len(await daemon.jobs("events.reconcile"))
+    before = len(await daemon.jobs(RECONCILE))
     created = await fake_stash.simulate_scan([{"title": "x"}], hooks=False)
     await eventually(lambda: _all_queued(daemon, [s.id for s in created]))
-    assert len(await daemon.jobs("events.reconcile")) > before
+    assert len(await daemon.jobs(RECONCILE)) > before
 
 
 async def test_changed_primary_file_found_by_polling(
@@ -106,7 +108,7 @@ async def test_changed_primary_file_found_by_polling(
     )
 
     async def identified(n: int) -> bool:
-        return len(await daemon.jobs("identify_scene", JobState.SUCCEEDED)) == n
+        return len(await daemon.jobs(IDENTIFY_SCENE, JobState.SUCCEEDED)) == n
 
     await eventually(lambda: identified(1))
     await reconciled(daemon)
@@ -142,15 +144,15 @@ async def test_backfill_route_queues_never_identified_scenes(
         job_id = (await resp.json())["id"]
 
     await eventually(lambda: _job_done(daemon, job_id), timeout=20)
-    jobs = await daemon.jobs("identify_scene")
+    jobs = await daemon.jobs(IDENTIFY_SCENE)
     assert len(jobs) == 25
     assert {j.priority for j in jobs} == {-10}
     # Identified scenes are skipped by a second backfill.
-    await eventually(lambda: _succeeded_count(daemon, "identify_scene", 25), timeout=30)
+    await eventually(lambda: _succeeded_count(daemon, IDENTIFY_SCENE, 25), timeout=30)
     async with daemon.session.post(f"{daemon.url}/api/v1/scenes/backfill", headers=AUTH) as resp:
         second = (await resp.json())["id"]
     await eventually(lambda: _job_done(daemon, second))
-    assert len(await daemon.jobs("identify_scene")) == 25
+    assert len(await daemon.jobs(IDENTIFY_SCENE)) == 25
 
 
 async def _succeeded_count(daemon: Daemon, job_type: str, n: int) -> bool:
@@ -178,7 +180,7 @@ async def test_backfill_cli(tmp_path: Path, start_daemon: DaemonFactory) -> None
     )
     assert run.returncode == 0, run.stderr
     assert "Queued backfill as job" in run.stdout
-    (job,) = await daemon.jobs("identify.backfill")
+    (job,) = await daemon.jobs(BACKFILL)
     assert job.priority == -10
     rerun = await asyncio.to_thread(
         subprocess.run,

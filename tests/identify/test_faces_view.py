@@ -6,7 +6,7 @@ from typing import Any
 
 from stash_sense.identify.faces_view import correction_reason, person_state
 from stash_sense.review.models import DecidedBy, ReviewItem, ReviewState
-from stash_sense.tagging.audit import AuditEntry
+from stash_sense.writes import AuditEntry
 
 U = "stashdb.org:alice"
 

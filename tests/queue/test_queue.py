@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pytest
 
 from stash_sense.queue import (
+    Capability,
     JobContext,
     JobQueue,
     JobRegistry,
@@ -315,12 +316,12 @@ async def test_recover_requeues_and_stops_poison_pills(store: JobStore) -> None:
 
 
 async def test_capability_gate(queue: JobQueue, registry: JobRegistry) -> None:
-    job_type, seen = recorder(registry, requires=frozenset({"stash"}))
+    job_type, seen = recorder(registry, requires=frozenset({Capability.STASH}))
     job = (await queue.enqueue(job_type, Args("needs-stash"))).job
     await queue.start()
     await asyncio.sleep(0.2)
     assert seen == []
-    queue.set_capability("stash", True)
+    queue.set_capability(Capability.STASH, True)
     await wait_for_state(queue.store, job.id, JobState.SUCCEEDED)
 
 

@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestClient
 
 from stash_sense.daemon import build_app
 from stash_sense.keys import REVIEW
-from stash_sense.review import AcceptRefused, ReviewQueue, ReviewState
+from stash_sense.review import ActionRefused, ReviewQueue, ReviewState
 from stash_sense.stash.errors import StashQueryError, StashUnavailable
 
 from ..helpers import TOKEN, daemon_config
@@ -218,7 +218,7 @@ async def test_destructive_accept_needs_confirm(client: Client, kinds: Kinds) ->
         (StashQueryError("SceneUpdate", ["scene not found"]), 502, "upstream_error"),
         (StashUnavailable("Stash is unreachable"), 502, "upstream_unavailable"),
         (RuntimeError("bug"), 500, "internal"),
-        (AcceptRefused("dry-run mode: nothing is written to Stash"), 409, "accept_refused"),
+        (ActionRefused("dry-run mode: nothing is written to Stash"), 409, "accept_refused"),
     ],
 )
 async def test_handler_failures_map_to_json_errors(

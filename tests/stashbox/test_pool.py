@@ -8,7 +8,7 @@ import pytest
 
 from stash_sense.config.model import StashConfig
 from stash_sense.stash import StashBox, StashClient
-from stash_sense.stashbox import StashBoxPool, domain_of, normalize_endpoint
+from stash_sense.stashbox import DisabledEndpoints, StashBoxPool, domain_of, normalize_endpoint
 from tests.fakes.stash import StashBoxConfig
 from tests.fakes.stash.fixtures import FakeStashFactory
 from tests.fakes.stashbox.fixtures import FakeStashBoxFactory
@@ -86,3 +86,17 @@ async def test_pool_from_stash_reaches_its_stash_box(
         assert found is not None and found.name == "Jane"
         assert pool.get(other.graphql_url) is None
     assert other.calls == [] and len(box.calls) == 1
+
+
+def test_disabled_endpoints_by_url_or_domain() -> None:
+    """One check of `disabled_endpoints`: a URL entry names one endpoint, a domain all of it."""
+    disabled = DisabledEndpoints(["fansdb.cc", "https://theporndb.net/graphql/", " "])
+    assert disabled.disabled("https://www.FansDB.cc/graphql")
+    assert disabled.disabled("fansdb.cc")
+    assert disabled.disabled("https://theporndb.net/graphql")
+    assert not disabled.disabled("https://theporndb.net/other")
+    assert not disabled.disabled("theporndb.net")
+    # Face-database results name only a domain: any entry for it turns them off.
+    assert disabled.domain_disabled("theporndb.net")
+    assert disabled.domain_disabled("fansdb.cc")
+    assert not disabled.domain_disabled("stashdb.org")

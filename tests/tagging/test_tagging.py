@@ -9,6 +9,7 @@ from typing import Any
 
 import aiohttp
 
+from stash_sense.identify import IDENTIFY_SCENE
 from stash_sense.queue import JobState
 from tests.daemons import AUTH, Daemon, DaemonFactory
 from tests.faces.kit import ALICE, ALICE_LONG_SWITCH, BOB, Kit, frames_with
@@ -66,7 +67,7 @@ async def make_world(
 
 async def identified(daemon: Daemon, count: int = 1) -> None:
     async def done() -> bool:
-        return len(await daemon.jobs("identify_scene", JobState.SUCCEEDED)) >= count
+        return len(await daemon.jobs(IDENTIFY_SCENE, JobState.SUCCEEDED)) >= count
 
     await eventually(done, timeout=30)
 
@@ -120,7 +121,7 @@ async def test_auto_mode_applies_the_confident_and_asks_about_the_rest(
     assert entry["reason"] == "auto" and entry["universal_ids"] == [ALICE]
     outcomes = await daemon.rows("SELECT outcome FROM events WHERE type = 'Scene.Update.Post'")
     assert outcomes == [("own_write",)]
-    assert len(await daemon.jobs("identify_scene")) == 1
+    assert len(await daemon.jobs(IDENTIFY_SCENE)) == 1
 
     # Bob (few frames) waits for a person.
     (item,) = await items(daemon, state="pending")

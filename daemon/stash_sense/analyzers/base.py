@@ -5,15 +5,17 @@ from __future__ import annotations
 import copy
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
 from stash_sense.config import Config
+from stash_sense.identify.store import IdentificationStore
 from stash_sense.review import ReviewKind, ReviewQueue
 from stash_sense.stash import StashClient
 from stash_sense.store import Database
-from stash_sense.tagging.audit import AuditLog
+from stash_sense.writes import AuditLog
+from stash_sense.writes.interrupted import Check
 
 ProgressFn = Callable[[int, "int | None", "str | None"], Awaitable[None]]
 # Persists (watermark, state) of an analyzer at once.
@@ -123,6 +125,8 @@ class AnalyzerServices:
     db: Database
     reviews: ReviewQueue
     audit: AuditLog
+    # Face identifications (duplicate scenes compare casts); None where none are kept.
+    identifications: IdentificationStore | None = None
 
 
 class Analyzer(ABC):
@@ -153,3 +157,7 @@ class Analyzer(ABC):
     def review_kinds(self) -> list[ReviewKind[Any]]:
         """Instantiate the review kinds this analyzer emits: (stash, config, audit log)."""
         return [kind(self.stash, self.config, self.audit) for kind in self.kinds]  # type: ignore[call-arg]
+
+    def write_checks(self) -> Mapping[str, Check]:
+        """Return how to check this analyzer's interrupted writes, by audit action."""
+        return {}

@@ -11,11 +11,12 @@ from stash_sense.analyzers.runner import run_key
 from stash_sense.analyzers.service import build_service
 from stash_sense.config import Config
 from stash_sense.daemon import DB_FILE, data_dir
+from stash_sense.identify.store import IdentificationStore
 from stash_sense.queue import JobStore
 from stash_sense.review import ReviewQueue
 from stash_sense.stash.client import StashClient
 from stash_sense.store import Database
-from stash_sense.tagging.audit import AuditLog
+from stash_sense.writes import AuditLog
 
 _BAR = 30
 
@@ -50,7 +51,9 @@ async def analyze_command(config: Config, name: str, *, full: bool) -> int:
         await db.open()
         async with StashClient(config.stash) as stash:
             reviews = ReviewQueue(db)
-            services = AnalyzerServices(stash, config, db, reviews, AuditLog(db))
+            # Read only here: duplicate scenes compare the casts faces identified.
+            faces = IdentificationStore(db, data_dir(config) / "crops", max_crop_bytes=0)
+            services = AnalyzerServices(stash, config, db, reviews, AuditLog(db), faces)
             service = build_service(services)
             service.registry.get(name)
             # The daemon may be running this analyzer right now: never two runs at once.

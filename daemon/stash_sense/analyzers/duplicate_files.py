@@ -7,9 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from stash_sense.analyzers.base import Analyzer, AnalyzerRun
-from stash_sense.analyzers.writes import audited
 from stash_sense.config import Config
-from stash_sense.events.mutations import new_mutation_id
 from stash_sense.review import (
     ActionRefused,
     InvalidOptions,
@@ -22,7 +20,7 @@ from stash_sense.review import (
 )
 from stash_sense.review.kinds import members_fingerprint
 from stash_sense.stash import StashClient
-from stash_sense.tagging.audit import AuditLog
+from stash_sense.writes import AuditLog, Mutation, StashWriter, new_mutation_id
 
 _LOGGER = logging.getLogger(__name__)
 KIND = "duplicate_scene_file"
@@ -83,7 +81,7 @@ class DuplicateSceneFileKind(ReviewKind[DuplicateFilesPayload]):
     def __init__(self, stash: StashClient, config: Config, audit: AuditLog | None = None) -> None:
         self._stash = stash
         self._config = config
-        self._audit = audit
+        self._writer = StashWriter(stash, audit)
 
     def fingerprint(self, payload: dict[str, Any]) -> str:
         """Compare by the set of files, not by volatile probe data."""
@@ -109,18 +107,14 @@ class DuplicateSceneFileKind(ReviewKind[DuplicateFilesPayload]):
         if not delete:
             return {"kept_file_id": keep, "deleted_file_ids": [], "already_done": True}
         mutation = new_mutation_id()
-
-        async def write() -> None:
-            if current[0] != keep:
-                # Stash refuses to delete a scene's primary file.
-                update = {"id": str(item.scene_id), "primary_file_id": keep}
-                update["clientMutationId"] = mutation
-                await self._stash.execute("SceneSetPrimaryFile", {"input": update})
-            await self._stash.execute("DeleteFiles", {"ids": delete})
-
-        entry = await audited(
-            self._audit,
-            write,
+        steps = [Mutation("DeleteFiles", {"ids": delete})]
+        if current[0] != keep:
+            # Stash refuses to delete a scene's primary file.
+            update = {"id": str(item.scene_id), "primary_file_id": keep}
+            update["clientMutationId"] = mutation
+            steps.insert(0, Mutation("SceneSetPrimaryFile", {"input": update}))
+        entry = await self._writer.send(
+            *steps,
             scene_id=item.scene_id,
             action=ACTION,
             reason=f"review:{item.id}: keep file {keep}, delete files {', '.join(delete)}",

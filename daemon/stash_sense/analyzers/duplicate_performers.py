@@ -8,9 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from stash_sense.analyzers.base import Analyzer, AnalyzerRun
-from stash_sense.analyzers.writes import audited
 from stash_sense.config import Config
-from stash_sense.events.mutations import new_mutation_id
 from stash_sense.review import (
     ActionRefused,
     InvalidOptions,
@@ -21,8 +19,8 @@ from stash_sense.review import (
 )
 from stash_sense.review.kinds import members_fingerprint
 from stash_sense.stash import StashClient
-from stash_sense.tagging.audit import AuditLog
-from stash_sense.tagging.resolver import domain_of
+from stash_sense.stashbox import DisabledEndpoints
+from stash_sense.writes import AuditLog, Mutation, StashWriter, new_mutation_id
 
 _LOGGER = logging.getLogger(__name__)
 KIND = "duplicate_performer"
@@ -72,7 +70,7 @@ class DuplicatePerformerKind(ReviewKind[DuplicatePerformerPayload]):
     def __init__(self, stash: StashClient, config: Config, audit: AuditLog | None = None) -> None:
         self._stash = stash
         self._config = config
-        self._audit = audit
+        self._writer = StashWriter(stash, audit)
 
     def fingerprint(self, payload: dict[str, Any]) -> str:
         """Compare groups by their members, not by their changing content counts."""
@@ -96,9 +94,8 @@ class DuplicatePerformerKind(ReviewKind[DuplicatePerformerPayload]):
             return {"keeper_id": keeper, "merged_ids": [], "already_merged": True}
         values = _merged_values(current[keeper], [current[i] for i in sources])
         merge = {"source": sources, "destination": keeper, "values": values}
-        entry = await audited(
-            self._audit,
-            lambda: self._stash.execute("PerformerMerge", {"input": merge}),
+        entry = await self._writer.send(
+            Mutation("PerformerMerge", {"input": merge}),
             # Merges concern no scene; 0 keeps them apart from scene writes.
             scene_id=0,
             action=ACTION,
@@ -148,7 +145,7 @@ class DuplicatePerformers(Analyzer):
 
     async def run(self, run: AnalyzerRun) -> None:
         """Scan linked performers (cheap, so always in full) and propose each group."""
-        disabled = {domain_of(e) for e in self.config.stashbox.disabled_endpoints}
+        disabled = DisabledEndpoints(self.config.stashbox.disabled_endpoints)
         groups: dict[tuple[str, str], dict[str, DuplicatePerformer]] = defaultdict(dict)
         page, seen, total = 1, 0, None
         while total is None or seen < total:
@@ -165,7 +162,7 @@ class DuplicatePerformers(Analyzer):
             for raw in performers:
                 entry = _entry(raw)
                 for ref in raw.get("stash_ids") or ():
-                    if domain_of(ref["endpoint"]) not in disabled:
+                    if not disabled.disabled(ref["endpoint"]):
                         groups[(ref["endpoint"], ref["stash_id"])][entry.id] = entry
             seen += len(performers)
             page += 1

@@ -9,7 +9,6 @@ changed since the watermark, but search them against the whole library.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
@@ -31,9 +30,8 @@ from stash_sense.analyzers.scoring import (
     metadata_score,
     parse_date,
 )
-from stash_sense.analyzers.writes import audited
 from stash_sense.config import Config
-from stash_sense.events.mutations import new_mutation_id
+from stash_sense.identify.store import IdentificationStore
 from stash_sense.review import (
     ActionRefused,
     InvalidOptions,
@@ -46,9 +44,8 @@ from stash_sense.review import (
 )
 from stash_sense.stash import StashClient
 from stash_sense.stash.models import Scene
-from stash_sense.stashbox.pool import domain_keys, normalize_endpoint
-from stash_sense.store import Database
-from stash_sense.tagging.audit import AuditLog
+from stash_sense.stashbox import DisabledEndpoints, normalize_endpoint
+from stash_sense.writes import AuditLog, Mutation, StashWriter, new_mutation_id
 
 _LOGGER = logging.getLogger(__name__)
 KIND = "duplicate_scenes"
@@ -227,21 +224,6 @@ class Candidate:
 Pair = tuple[int, int]
 
 
-class EndpointFilter:
-    """Tell whether a stash-box endpoint is disabled in the configuration (URL or domain)."""
-
-    def __init__(self, disabled: Iterable[str]) -> None:
-        entries = [d.strip() for d in disabled if d.strip()]
-        self._urls = {normalize_endpoint(d) for d in entries if "://" in d}
-        self._domains = {domain_keys(d)[0] for d in entries if "://" not in d}
-
-    def disabled(self, endpoint: str) -> bool:
-        """Tell whether the endpoint is turned off."""
-        if normalize_endpoint(endpoint) in self._urls:
-            return True
-        return any(d in self._domains for d in domain_keys(endpoint))
-
-
 def _bucket_pairs(
     groups: Mapping[Any, list[int]], changed: set[int] | None, what: str
 ) -> Iterable[tuple[Any, Pair]]:
@@ -267,7 +249,7 @@ def find_candidates(
     scenes: Mapping[int, SceneInfo],
     *,
     changed: set[int] | None,
-    endpoints: EndpointFilter,
+    endpoints: DisabledEndpoints,
 ) -> dict[Pair, Candidate]:
     """Collect candidate pairs (a < b) from the three sources, bounded per source."""
     found: dict[Pair, Candidate] = defaultdict(Candidate)
@@ -345,23 +327,11 @@ def phash_pairs(scenes: Mapping[int, SceneInfo], changed: set[int] | None) -> di
 
 
 async def load_face_signatures(
-    db: Database, scene_ids: Collection[int]
+    store: IdentificationStore, scene_ids: Collection[int]
 ) -> dict[int, FaceSignature]:
     """Return the latest identification of each scene as a face signature."""
-    ids = sorted(set(scene_ids))
-    out: dict[int, FaceSignature] = {}
-    for start in range(0, len(ids), _SQL_CHUNK):
-        chunk = ids[start : start + _SQL_CHUNK]
-        marks = ",".join("?" * len(chunk))
-        rows = await db.fetch_all(
-            "SELECT i.scene_id, i.result FROM identifications i JOIN"
-            " (SELECT scene_id, MAX(id) AS id FROM identifications"
-            f" WHERE scene_id IN ({marks}) GROUP BY scene_id) latest ON i.id = latest.id",
-            chunk,
-        )
-        for row in rows:
-            out[int(row["scene_id"])] = face_signature(json.loads(row["result"]))
-    return out
+    results = await store.latest_results(scene_ids, chunk=_SQL_CHUNK)
+    return {scene_id: face_signature(result) for scene_id, result in results.items()}
 
 
 def face_signature(result: Mapping[str, Any]) -> FaceSignature:
@@ -454,7 +424,7 @@ class DuplicateScenesKind(ReviewKind[DuplicateScenesPayload]):
     def __init__(self, stash: StashClient, config: Config, audit: AuditLog | None = None) -> None:
         self._stash = stash
         self._config = config
-        self._audit = audit
+        self._writer = StashWriter(stash, audit)
 
     def check(self, payload: DuplicateScenesPayload) -> None:
         """Pairs are ordered and confidences within 0-100."""
@@ -493,24 +463,15 @@ class DuplicateScenesKind(ReviewKind[DuplicateScenesPayload]):
         assert kept_scene is not None and source_scene is not None
         mutation = new_mutation_id()
         values = _merged_links(keep, kept_scene, source_scene, mutation)
-
-        async def write() -> None:
-            await self._stash.execute(
-                "SceneMerge",
-                {
-                    "input": {
-                        "source": [str(source)],
-                        "destination": str(keep),
-                        "values": values,
-                        "play_history": True,
-                        "o_history": True,
-                    }
-                },
-            )
-
-        entry = await audited(
-            self._audit,
-            write,
+        merge = {
+            "source": [str(source)],
+            "destination": str(keep),
+            "values": values,
+            "play_history": True,
+            "o_history": True,
+        }
+        entry = await self._writer.send(
+            Mutation("SceneMerge", {"input": merge}),
             scene_id=keep,
             action=ACTION,
             reason=f"review:{item.id}: merge scene {source} into {keep}",
@@ -585,11 +546,14 @@ class DuplicateScenes(Analyzer):
 
     @classmethod
     def create(cls, services: AnalyzerServices) -> Self:
-        """Build with the store (face identifications) and the audit log (merges)."""
-        db = services.db
+        """Build with the face identifications (when given) and the audit log (merges)."""
+        store = services.identifications
+        if store is None:
+            return cls(services.stash, services.config, audit=services.audit)
 
         async def faces(scene_ids: Collection[int]) -> dict[int, FaceSignature]:
-            return await load_face_signatures(db, scene_ids)
+            assert store is not None
+            return await load_face_signatures(store, scene_ids)
 
         return cls(services.stash, services.config, faces=faces, audit=services.audit)
 
@@ -601,7 +565,7 @@ class DuplicateScenes(Analyzer):
             mark = _time(run.watermark)
             # ">=": an edit in the same second as the watermark must not be missed.
             changed = {s.id for s in scenes.values() if _time(s.updated_at) >= mark}
-        endpoints = EndpointFilter(run.config.stashbox.disabled_endpoints)
+        endpoints = DisabledEndpoints(run.config.stashbox.disabled_endpoints)
         candidates = find_candidates(scenes, changed=changed, endpoints=endpoints)
         run.state()["last_run"] = {
             "scenes": len(scenes),

@@ -9,9 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from stash_sense.analyzers.base import Analyzer, AnalyzerRun
-from stash_sense.analyzers.writes import audited
 from stash_sense.config import Config
-from stash_sense.events.mutations import new_mutation_id
 from stash_sense.events.reconcile import shift_timestamp
 from stash_sense.review import (
     ActionRefused,
@@ -25,6 +23,7 @@ from stash_sense.stash import StashClient
 from stash_sense.stash.models import Fingerprint, StashBox
 from stash_sense.stashbox import (
     MAX_FINGERPRINT_GROUPS,
+    DisabledEndpoints,
     StashBoxClient,
     StashBoxPool,
     StashBoxScene,
@@ -33,7 +32,7 @@ from stash_sense.stashbox import (
     fingerprint_query,
     normalize_endpoint,
 )
-from stash_sense.tagging.audit import AuditLog
+from stash_sense.writes import AuditLog, Mutation, StashWriter, new_mutation_id
 
 _LOGGER = logging.getLogger(__name__)
 KIND = "scene_fingerprint_match"
@@ -192,9 +191,8 @@ class SceneFingerprintMatchKind(ReviewKind[FingerprintMatchPayload]):
 
     def __init__(self, stash: StashClient, config: Config, audit: AuditLog | None = None) -> None:
         self._stash = stash
-        self._audit = audit
-        # Only the disabled list matters here: a pool without boxes answers is_disabled.
-        self._disabled = StashBoxPool((), disabled_endpoints=config.stashbox.disabled_endpoints)
+        self._writer = StashWriter(stash, audit)
+        self._disabled = DisabledEndpoints(config.stashbox.disabled_endpoints)
 
     def check(self, payload: FingerprintMatchPayload) -> None:
         """Refuse payloads without an endpoint or scene id."""
@@ -204,7 +202,7 @@ class SceneFingerprintMatchKind(ReviewKind[FingerprintMatchPayload]):
     async def accept(self, item: ReviewItem, options: dict[str, Any]) -> dict[str, Any]:
         """Append the stash id to the scene's links (sceneUpdate); a second accept is a no-op."""
         payload = self.load(item.payload)
-        if self._disabled.is_disabled(payload.endpoint):
+        if self._disabled.disabled(payload.endpoint):
             raise ActionRefused(
                 f"stash-box {payload.endpoint_name} is disabled in the configuration"
             )
@@ -239,9 +237,8 @@ class SceneFingerprintMatchKind(ReviewKind[FingerprintMatchPayload]):
         stash_ids.append({"endpoint": payload.endpoint, "stash_id": payload.stashbox_scene_id})
         mutation = new_mutation_id()
         update = {"id": str(item.scene_id), "stash_ids": stash_ids, "clientMutationId": mutation}
-        entry_id = await audited(
-            self._audit,
-            lambda: self._stash.execute("SceneSetStashIds", {"input": update}),
+        entry_id = await self._writer.send(
+            Mutation("SceneSetStashIds", {"input": update}),
             scene_id=item.scene_id,
             action="link_stash_id",
             reason=f"review:{item.id}",

@@ -12,6 +12,7 @@ from stash_sense.review import ActionRefused
 from stash_sense.stash import StashClient
 from stash_sense.stash.errors import StashQueryError
 from stash_sense.stashbox import StashBoxClient, StashBoxPool, StashBoxQueryError
+from stash_sense.writes import StashWriter
 
 _LOGGER = logging.getLogger(__name__)
 _PLURAL = {"performer": "performers", "studio": "studios", "tag": "tags"}
@@ -20,8 +21,9 @@ _PLURAL = {"performer": "performers", "studio": "studios", "tag": "tags"}
 class LinkCreator:
     """Find or create local entities for upstream refs the library does not have."""
 
-    def __init__(self, stash: StashClient, config: StashBoxConfig) -> None:
+    def __init__(self, stash: StashClient, writer: StashWriter, config: StashBoxConfig) -> None:
         self._stash = stash
+        self._writer = writer
         self._config = config
         # One lock per stash-box entity: two accepts never create it twice.
         self._locks: dict[tuple[str, str, str], asyncio.Lock] = {}
@@ -91,7 +93,7 @@ class LinkCreator:
             performer = await client.find_performer(sbid, follow_merge=False)
             if performer is None or performer.deleted:
                 raise ActionRefused(f"performer {sbid} is not on {endpoint} any more")
-            created = await self._stash.create_performer(
+            created = await self._writer.new_performer(
                 performer.name,
                 stash_ids=[(endpoint, sbid)],
                 disambiguation=performer.disambiguation,
@@ -110,8 +112,6 @@ class LinkCreator:
         if entity == "tag":
             if data.get("description"):
                 values["description"] = data["description"]
-            result = await self._stash.execute("TagCreate", {"input": values})
-            return str(result["tagCreate"]["id"])
+            return await self._writer.create("tag", values)
         values["urls"] = [u["url"] for u in data.get("urls") or () if u.get("url")]
-        result = await self._stash.execute("StudioCreate", {"input": values})
-        return str(result["studioCreate"]["id"])
+        return await self._writer.create("studio", values)

@@ -35,7 +35,8 @@ def analyzer_classes() -> list[type[Analyzer]]:
         for _, cls in inspect.getmembers(module, inspect.isclass):
             if (
                 issubclass(cls, Analyzer)
-                and cls.__module__ == module.__name__
+                # Defined here, or in a module of this subpackage (analyzers/upstream/).
+                and (cls.__module__ + ".").startswith(module.__name__ + ".")
                 and not inspect.isabstract(cls)
             ):
                 if cls.name in found and found[cls.name] is not cls:

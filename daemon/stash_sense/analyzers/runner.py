@@ -12,6 +12,7 @@ from stash_sense.analyzers.registry import AnalyzerRegistry, UnknownAnalyzer
 from stash_sense.analyzers.state import AnalyzerStateStore
 from stash_sense.config import Config
 from stash_sense.queue import (
+    Capability,
     Enqueued,
     Job,
     JobCancelled,
@@ -26,8 +27,7 @@ from stash_sense.review import ReviewQueue
 from stash_sense.stash import StashClient
 
 _LOGGER = logging.getLogger(__name__)
-JOB_TYPE = "analyzer.run"
-STASH_CAPABILITY = "stash"
+RUN_ANALYZER = "analyzer.run"
 
 
 @dataclass(frozen=True)
@@ -72,12 +72,12 @@ class AnalyzerRunner:
     def job_type(self) -> JobType[AnalyzerRunArgs]:
         """Describe `analyzer.run` for the job registry."""
         return JobType(
-            name=JOB_TYPE,
+            name=RUN_ANALYZER,
             args_type=AnalyzerRunArgs,
             handler=self._handle,
             resource=Resource.IO,
             priority=Priority.NORMAL,
-            requires=frozenset({STASH_CAPABILITY}),
+            requires=frozenset({Capability.STASH}),
         )
 
     async def enqueue(self, queue: JobQueue, name: str, *, full: bool = False) -> Enqueued:

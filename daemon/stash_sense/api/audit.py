@@ -8,7 +8,7 @@ from stash_sense.api.errors import ApiError
 from stash_sense.api.params import id_param, int_param
 from stash_sense.keys import AUDIT, TAGGING
 from stash_sense.stash.errors import StashError
-from stash_sense.tagging.applier import UndoError
+from stash_sense.writes import UndoError
 
 routes = web.RouteTableDef()
 

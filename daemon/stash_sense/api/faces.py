@@ -27,9 +27,8 @@ from stash_sense.keys import (
 )
 from stash_sense.review.models import ItemFilter, ReviewItem
 from stash_sense.stash.errors import StashError
-from stash_sense.tagging.applier import UndoError
-from stash_sense.tagging.audit import AuditEntry
 from stash_sense.tagging.suggestion import KIND
+from stash_sense.writes import AuditEntry, UndoError
 
 _LOGGER = logging.getLogger(__name__)
 routes = web.RouteTableDef()

@@ -9,7 +9,7 @@ from aiohttp import web
 
 from stash_sense import __version__
 from stash_sense.api.serialize import iso
-from stash_sense.keys import DATABASE, FACES, JOB_QUEUE, STARTED_AT, STASH_STATUS
+from stash_sense.keys import DATABASE, FACES, JOB_QUEUE, LIBRARY, STARTED_AT, STASH_STATUS
 
 routes = web.RouteTableDef()
 HEALTH_PATH = "/api/v1/health"
@@ -31,5 +31,6 @@ async def health(request: web.Request) -> web.Response:
         "database": {"ok": db_ok, "schema_version": await db.schema_version() if db_ok else None},
         "queue": {state.value: n for state, n in counts.items()},
         "faces": asdict(app[FACES].status),
+        "library": await app[LIBRARY].summary() if db_ok else None,
     }
     return web.json_response(body)

@@ -16,7 +16,6 @@ from stash_sense.api.serialize import iso
 from stash_sense.keys import REVIEW
 from stash_sense.review import (
     BULK_MAX_ITEMS,
-    AcceptRefused,
     AcceptTimeout,
     ActionRefused,
     BulkAction,
@@ -43,7 +42,6 @@ MAX_FILTER_VALUES = 100
 _STATUS: dict[type[ReviewError], int] = {
     ItemNotFound: 404,
     ReviewConflict: 409,
-    AcceptRefused: 409,
     ActionRefused: 409,
     UnknownKind: 409,
     ConfirmationRequired: 422,

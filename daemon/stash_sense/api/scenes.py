@@ -7,7 +7,7 @@ from aiohttp import web
 from stash_sense.api.errors import ApiError
 from stash_sense.api.params import id_param
 from stash_sense.api.serialize import iso, job_json
-from stash_sense.identify import IdentifySceneArgs, identify_key
+from stash_sense.identify import IDENTIFY_SCENE, IdentifySceneArgs, identify_key
 from stash_sense.identify.backfill import BACKFILL, BackfillArgs
 from stash_sense.keys import IDENTIFICATIONS, JOB_QUEUE, SIGNER
 from stash_sense.queue import JobState, Priority
@@ -32,7 +32,7 @@ async def identify(request: web.Request) -> web.Response:
     scene_id = id_param(request)
     force = request.query.get("force", "").lower() in ("1", "true", "yes")
     queue = request.app[JOB_QUEUE]
-    job_type = queue.registry.get("identify_scene")
+    job_type = queue.registry.get(IDENTIFY_SCENE)
     key = identify_key(scene_id)
     if force:
         # A queued unforced job would skip an already identified file: replace it.

@@ -4,6 +4,7 @@ from stash_sense.config.loader import DEFAULT_PATH, ConfigError, load_config
 from stash_sense.config.model import (
     Config,
     EventsConfig,
+    FaceDbConfig,
     FacesConfig,
     LogConfig,
     PathsConfig,
@@ -21,6 +22,7 @@ __all__ = [
     "Config",
     "ConfigError",
     "EventsConfig",
+    "FaceDbConfig",
     "FacesConfig",
     "LogConfig",
     "PathsConfig",

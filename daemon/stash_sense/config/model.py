@@ -182,6 +182,11 @@ class EventsConfig:
     keep_events_days: float = setting(
         7.0, "Received events are kept this long for inspection.", min=0, max=3650
     )
+    backfill_on_first_run: bool = setting(
+        False,
+        "On the first start against a library, queue identification of every existing scene; "
+        "otherwise the health route and the UI only offer it.",
+    )
 
 
 @dataclass(frozen=True)
@@ -255,6 +260,37 @@ class FacesConfig:
     )
     crops_max_mb: int = setting(
         200, "Size cap of stored face crops (evidence for review).", min=1, max=100_000
+    )
+
+
+@dataclass(frozen=True)
+class FaceDbConfig:
+    """Where face-database releases and models are installed from."""
+
+    source: str = setting(
+        "github:carrotwaxr/stash-sense-data",
+        "Release source: github:<owner>/<repo> (latest vYYYY.MM.DD tag, first .zip asset), "
+        "an http(s) URL of a release zip, or a local zip or unpacked folder.",
+    )
+    github_api_url: str = setting(
+        "https://api.github.com", "GitHub API base URL for github: sources.", url=True
+    )
+    models_source: str = setting(
+        "",
+        "Model source: empty for the public downloads, else an http(s) base URL, a local "
+        "folder, or a zip (local or http) holding the three .onnx files.",
+    )
+    check_interval_hours: float = setting(
+        0.0,
+        "How often to look for a newer release (0: never; the UI can still ask).",
+        min=0,
+        max=8760,
+    )
+    download_attempts: int = setting(
+        3, "Tries per download; each try resumes the partial file.", min=1, max=20
+    )
+    timeout_seconds: float = setting(
+        60.0, "Longest wait for the server to connect or send data.", min=1, max=3600
     )
 
 
@@ -375,6 +411,7 @@ class Config:
     queue: QueueConfig = section(QueueConfig, "Durable job queue.")
     events: EventsConfig = section(EventsConfig, "Stash events, subscriptions and reconciliation.")
     faces: FacesConfig = section(FacesConfig, "Face identification.")
+    facedb: FaceDbConfig = section(FaceDbConfig, "Installing and updating the face database.")
     tagging: TaggingConfig = section(TaggingConfig, "Applying matches and suggesting the rest.")
     stashbox: StashBoxConfig = section(StashBoxConfig, "Stash-box endpoints.")
     analyzers: AnalyzersConfig = section(AnalyzersConfig, "Scheduled library analyzers.")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from stash_sense.identify import IdentifySceneArgs, identify_key
-from stash_sense.queue import JobContext, JobQueue, JobType, Priority, Resource
+from stash_sense.identify import IDENTIFY_SCENE, IdentifySceneArgs, identify_key
+from stash_sense.queue import Capability, JobContext, JobQueue, JobType, Priority, Resource
 from stash_sense.scenes import SceneLedger, file_key
 from stash_sense.stash.client import StashClient
 
@@ -50,7 +50,7 @@ class FileCheck:
             return
         _LOGGER.info("Scene %d has a new primary file; identifying again", args.scene_id)
         await self._queue.enqueue(
-            self._queue.registry.get("identify_scene"),
+            self._queue.registry.get(IDENTIFY_SCENE),
             IdentifySceneArgs(args.scene_id, reason="file changed"),
             idempotency_key=identify_key(args.scene_id),
         )
@@ -64,5 +64,5 @@ class FileCheck:
             handler=self.run,
             resource=Resource.IO,
             priority=Priority.NORMAL,
-            requires=frozenset({"stash"}),
+            requires=frozenset({Capability.STASH}),
         )

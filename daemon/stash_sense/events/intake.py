@@ -11,13 +11,13 @@ from enum import StrEnum
 from typing import Any
 
 from stash_sense.events.feedback import FeedbackLog, performer_edit
-from stash_sense.events.file_check import FileCheckArgs, file_check_key
-from stash_sense.events.mutations import is_own_write
+from stash_sense.events.file_check import CHECK_SCENE_FILE, FileCheckArgs, file_check_key
 from stash_sense.events.payload import HookEvent, parse_hook
-from stash_sense.identify import IdentifySceneArgs, identify_key
+from stash_sense.identify import IDENTIFY_SCENE, IdentifySceneArgs, identify_key
 from stash_sense.queue import JobQueue
 from stash_sense.scenes import SceneLedger
 from stash_sense.store import Database
+from stash_sense.writes.ids import is_own_write
 
 _LOGGER = logging.getLogger(__name__)
 SceneDeleted = Callable[[int], Awaitable[None]]
@@ -110,7 +110,7 @@ class EventIntake:
         record = await self._ledger.get(scene_id)
         if record is not None and record.requested_at is not None and record.deleted_at is None:
             return Receipt(event_id, Outcome.DUPLICATE, detail="scene already requested")
-        identify = self._queue.registry.get("identify_scene")
+        identify = self._queue.registry.get(IDENTIFY_SCENE)
         result = await self._queue.enqueue(
             identify,
             IdentifySceneArgs(scene_id, reason="created"),
@@ -128,7 +128,7 @@ class EventIntake:
             return Receipt(event_id, Outcome.OWN_WRITE)
         if event.input is None:
             # A scan found a new or changed file for this scene.
-            check = self._queue.registry.get("events.check_scene_file")
+            check = self._queue.registry.get(CHECK_SCENE_FILE)
             result = await self._queue.enqueue(
                 check, FileCheckArgs(event.id), idempotency_key=file_check_key(event.id)
             )

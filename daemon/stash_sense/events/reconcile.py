@@ -11,19 +11,22 @@ nothing is missed. It pages through Stash twice:
 
 Each watermark advances only after the page's jobs are committed, so a crash in
 between repeats work instead of skipping it. On the very first run both watermarks
-start at the current end of the library: the existing library is the backfill's job.
+start at the current end of the library: the existing library is the backfill's job
+(the `on_first_run` hook records how many scenes that leaves, to offer it).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from stash_sense.config import EventsConfig
-from stash_sense.identify import IdentifySceneArgs, identify_key
+from stash_sense.identify import IDENTIFY_SCENE, IdentifySceneArgs, identify_key
 from stash_sense.queue import (
+    Capability,
     JobContext,
     JobQueue,
     JobState,
@@ -69,8 +72,11 @@ class Reconciler:
         queue: JobQueue,
         watermarks: Watermarks,
         config: EventsConfig,
+        *,
+        on_first_run: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._stash = stash
+        self._on_first_run = on_first_run  # before the first watermark: the library is new to us
         self._ledger = ledger
         self._queue = queue
         self._marks = watermarks
@@ -104,6 +110,8 @@ class Reconciler:
         """Queue scenes above the id watermark that were never requested."""
         mark = await self._marks.get(NEW_MARK)
         if mark is None:
+            if self._on_first_run is not None:
+                await self._on_first_run()
             newest = await self._stash.find_scenes_page(per_page=1, sort="id", direction="DESC")
             top = int(newest.scenes[0].id) if newest.scenes else 0
             await self._marks.set(NEW_MARK, str(top))
@@ -184,7 +192,7 @@ class Reconciler:
         """Queue identification of scenes; return how many jobs are new."""
         if not scene_ids:
             return 0
-        identify = self._queue.registry.get("identify_scene")
+        identify = self._queue.registry.get(IDENTIFY_SCENE)
         results = await self._queue.enqueue_many(
             [
                 Request(
@@ -206,7 +214,7 @@ class Reconciler:
             handler=self.run,
             resource=Resource.IO,
             priority=Priority.HIGH,
-            requires=frozenset({"stash"}),
+            requires=frozenset({Capability.STASH}),
         )
 
 

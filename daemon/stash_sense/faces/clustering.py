@@ -1,6 +1,6 @@
 """Group a scene's faces into persons.
 
-Both steps follow the reference pipeline (face-pipeline.md §4.5) so that a scene splits into the
+Both steps follow the reference pipeline's clustering so that a scene splits into the
 same persons:
 
 * `cluster_faces` is a greedy pass in input (frame) order over the concatenated raw

@@ -26,7 +26,7 @@ then going on to the frame nearest the target is free. Three more savings:
   non-reference frame and it is never returned, so it is not decoded (half of x264's frames);
 - only returned frames are converted to RGB (1-2 ms per 720p frame, more than a P-frame).
 
-One rule covers both regimes of the PyAV measurements (dependencies.md section 5): a GOP
+One rule covers both regimes of the PyAV measurements below: a GOP
 shorter than the spacing gives one seek and about one decoded frame per sample (cost scales
 with N, not the length); a GOP longer than the spacing becomes one forward pass over the
 window that converts only the frames nearest the targets. Measured here (2 cores, busy host,

@@ -2,23 +2,23 @@
 
 Two matchers share one calling convention (`Matcher`) and are picked by name with `get_matcher`:
 
-``clustered_frequency`` reproduces the reference default (face-pipeline.md §4.6) exactly, quirks
+``clustered_frequency`` reproduces the reference pipeline's default matcher exactly, quirks
 included: every candidate entry counts, one face's several database faces of a performer included;
 score = (1 - min_d)(1 + 0.1(n_frames - 1)) plus the tagged boost; clusters are served largest
 first and a performer already taken falls back to the person's next candidate.
 
 ``precision_first`` is this project's matcher. A wrong performer written into a library costs more
 than a missed one, and the reference measured exactly that failure: precision 32.8 % with 41 false
-positives for 20 true ones (§6). Its sweeps show what buys precision: requiring a third distinct
+positives for 20 true ones. Its sweeps show what buys precision: requiring a third distinct
 frame raised it to 55.6 %, dropping faces under 80 px to 36.7 %, and a tighter distance bound to
 43 % at 0.4 and 100 % at 0.3 (by difference, the 0.4-0.5 band held 4 true and 20 false
 matches). Frigate settles on one name per track by a size- and score-weighted vote that needs
 several hits and rejects ties, because "a single very high confidence match will not by itself
-assign a sub label" (anchors.md §1.4). The rules:
+assign a sub label". The rules:
 
 1. One vote per frame. In each distinct frame of the person, the face with the heaviest weight that
    has a candidate within ``max_distance`` votes for its nearest performer. The database's several
-   faces of one performer therefore count once (the reference counts each, §8.3), and a cluster
+   faces of one performer therefore count once (the reference counts each), and a cluster
    that caught the same person twice in a frame does not double its evidence.
 2. Votes are weighted. weight = detection_score^2 x min(1, face side / 112 px) (112 px is the
    ArcFace input: smaller faces are upsampled and their details invented), and a vote's strength is
@@ -86,7 +86,7 @@ __all__ = [
 
 Clusters = Sequence[Sequence[int]]
 
-# Reference constants (face-pipeline.md §4.6).
+# Constants of the reference pipeline's default matcher.
 FRAME_BONUS = 0.1
 
 # Precision matcher constants (see the module docstring for why).

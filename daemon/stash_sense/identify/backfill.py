@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from stash_sense.identify.job import IdentifySceneArgs, identify_key
-from stash_sense.queue import JobContext, JobQueue, JobType, Priority, Request, Resource
+from stash_sense.identify.job import IDENTIFY_SCENE, IdentifySceneArgs, identify_key
+from stash_sense.queue import Capability, JobContext, JobQueue, JobType, Priority, Request, Resource
 from stash_sense.scenes import SceneLedger
 from stash_sense.stash.client import StashClient
 
@@ -36,7 +36,7 @@ class Backfill:
 
     async def run(self, context: JobContext, args: BackfillArgs) -> None:
         """Page through all scenes and enqueue identification at low priority."""
-        identify = self._queue.registry.get("identify_scene")
+        identify = self._queue.registry.get(IDENTIFY_SCENE)
         last_id = 0
         seen = queued = 0
         total: int | None = None
@@ -83,5 +83,5 @@ class Backfill:
             handler=self.run,
             resource=RESOURCE,
             priority=PRIORITY,
-            requires=frozenset({"stash"}),
+            requires=frozenset({Capability.STASH}),
         )

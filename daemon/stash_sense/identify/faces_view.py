@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from stash_sense.review.models import ReviewItem, ReviewState
-from stash_sense.tagging.audit import AuditEntry
+from stash_sense.writes import AuditEntry
 
 CORRECTION_REASON = "someone-else"
 
@@ -70,8 +70,11 @@ def person_state(
         if write.undone_at is not None:
             # Undoing also records a rejection: the undo is the news, not the rejection.
             return PersonState("undone", item_id, write.id, performer)
-        if item is not None and item.id and item.state is ReviewState.REJECTED and (
-            item.updated_at > write.created_at
+        if (
+            item is not None
+            and item.id
+            and item.state is ReviewState.REJECTED
+            and (item.updated_at > write.created_at)
         ):
             # A person removed the performer in Stash after we added it.
             return PersonState("rejected", item_id, None, performer)

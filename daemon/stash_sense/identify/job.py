@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from stash_sense.faces.pipeline import Cancelled
 from stash_sense.faces.result import SceneResult
@@ -19,6 +18,7 @@ from stash_sense.faces.types import VideoError
 from stash_sense.identify.service import FaceService, FacesUnavailable
 from stash_sense.identify.store import IdentificationStore
 from stash_sense.queue import (
+    Capability,
     JobCancelled,
     JobContext,
     JobType,
@@ -29,10 +29,10 @@ from stash_sense.queue import (
 from stash_sense.scenes import SceneLedger, file_key
 from stash_sense.stash.client import StashClient
 from stash_sense.stash.models import Scene
+from stash_sense.stashbox import domain_of
 
 _LOGGER = logging.getLogger(__name__)
 IDENTIFY_SCENE = "identify_scene"
-STASH = "stash"
 Identified = Callable[[Scene, int, SceneResult], Awaitable[None]]
 
 
@@ -52,8 +52,7 @@ def identify_key(scene_id: int) -> str:
 
 def universal_id(endpoint_url: str, stash_id: str) -> str:
     """Build a face-database id ("stashdb.org:<uuid>") from a Stash stash_id link."""
-    host = urlsplit(endpoint_url).hostname or endpoint_url
-    return f"{host.removeprefix('www.')}:{stash_id}"
+    return f"{domain_of(endpoint_url)}:{stash_id}"
 
 
 class SceneIdentifier:
@@ -121,6 +120,7 @@ class SceneIdentifier:
                 http_headers=headers,
                 tagged=tagged,
                 cancelled=lambda: context.cancel_requested,
+                pipeline=pipeline,  # the release this job started on, even if one is swapped in
             )
         except Cancelled:
             raise JobCancelled(f"scene {args.scene_id}: cancelled") from None
@@ -150,5 +150,5 @@ class SceneIdentifier:
             handler=self.run,
             resource=Resource.GPU,
             priority=Priority.NORMAL,
-            requires=frozenset({STASH}),
+            requires=frozenset({Capability.STASH}),
         )

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from stash_sense.config import FacesConfig
+from stash_sense.facedb.layout import active_database_dir
 from stash_sense.faces.database import FaceDatabase, PerformerInfo
 from stash_sense.faces.pipeline import MODEL_FILES, FaceModels, FacePipeline
 from stash_sense.faces.result import SceneResult
@@ -21,8 +22,8 @@ _LOGGER = logging.getLogger(__name__)
 RETRY_LOAD_SECONDS = 60.0  # after a failed load, try again at most this often
 
 
-class FacesUnavailable(Exception):
-    """The models or the face database could not be loaded; the message says why."""
+class FacesUnavailable(FaceError):
+    """The models or the face database are missing or could not be loaded; the message says why."""
 
 
 @dataclass
@@ -44,7 +45,7 @@ class FaceService:
         self.config = config
         self.models_dir = Path(config.models_dir).expanduser().resolve()
         self.database_dir = Path(config.database_dir).expanduser().resolve()
-        self._cache_file = cache_file
+        self.cache_file = cache_file
         # One thread per concurrent identification: ONNX Runtime and PyAV release the
         # GIL, and sessions are used by one thread at a time.
         self._executor = ThreadPoolExecutor(max(workers, 1), thread_name_prefix="faces")
@@ -81,12 +82,12 @@ class FaceService:
             return False
         return True
 
-    async def _load(self) -> FacePipeline | None:
-        """Load models and database in the executor; record and return the outcome."""
+    async def _load(self, database: FaceDatabase | None = None) -> FacePipeline | None:
+        """Load models (and the database unless given) in the executor; record the outcome."""
         self.status.loading = True
         loop = asyncio.get_running_loop()
         try:
-            pipeline = await loop.run_in_executor(self._executor, self._load_sync)
+            pipeline = await loop.run_in_executor(self._executor, lambda: self._load_sync(database))
         except (FaceError, OSError) as err:
             self.status.error = str(err)
             self._failed_at = time.monotonic()
@@ -107,21 +108,34 @@ class FaceService:
         finally:
             self.status.loading = False
 
-    def _load_sync(self) -> FacePipeline:
-        """Load everything (blocking; runs in the executor)."""
+    def _load_sync(self, database: FaceDatabase | None = None) -> FacePipeline:
+        """Load everything not given (blocking; runs in the executor)."""
         missing = [n for n in MODEL_FILES if not (self.models_dir / n).is_file()]
         if missing:
-            raise FacesUnavailableError(
+            raise FacesUnavailable(
                 f"model files missing in {self.models_dir}: {', '.join(missing)}"
             )
         models = FaceModels.load(self.models_dir, self.config)
-        database = FaceDatabase.load(
-            self.database_dir,
-            verify=self.config.verify_checksums,
-            ef=self.config.query_ef,
-            cache_file=self._cache_file,
-        )
+        if database is None:
+            database = FaceDatabase.load(
+                active_database_dir(self.database_dir),
+                verify=self.config.verify_checksums,
+                ef=self.config.query_ef,
+                cache_file=self.cache_file,
+            )
         return FacePipeline(models, database, self.config)
+
+    async def swap_database(self, database: FaceDatabase) -> None:
+        """Serve a newly loaded release; identifications already running keep the old one."""
+        async with self._lock:
+            current = self._pipeline
+            if current is None:
+                # nothing served yet: load the models around the new release now
+                self._pipeline = await self._load(database)
+                return
+            self._pipeline = FacePipeline(current.models, database, self.config)
+            self.status.database = database.summary()
+        _LOGGER.info("Face database %s is now in use", database.version)
 
     async def identify(
         self,
@@ -131,9 +145,11 @@ class FaceService:
         http_headers: Mapping[str, str] | None = None,
         tagged: Collection[str] = (),
         cancelled: Callable[[], bool] = lambda: False,
+        pipeline: FacePipeline | None = None,
     ) -> SceneResult:
-        """Identify one video in the executor."""
-        pipeline = await self.pipeline()
+        """Identify one video in the executor, on `pipeline` if given (a job's snapshot)."""
+        if pipeline is None:
+            pipeline = await self.pipeline()
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(
             self._executor,
@@ -149,7 +165,3 @@ class FaceService:
     def close(self) -> None:
         """Stop the executor (running work finishes first)."""
         self._executor.shutdown(wait=True, cancel_futures=True)
-
-
-class FacesUnavailableError(FaceError):
-    """Files needed for identification are missing."""

@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -69,6 +70,24 @@ class IdentificationStore:
             (scene_id,),
         )
         return Identification.from_row(row) if row is not None else None
+
+    async def latest_results(
+        self, scene_ids: Collection[int], *, chunk: int = 500
+    ) -> dict[int, dict[str, Any]]:
+        """Return the newest stored result (SceneResult JSON) of each of these scenes."""
+        ids = sorted(set(scene_ids))
+        out: dict[int, dict[str, Any]] = {}
+        for start in range(0, len(ids), chunk):
+            part = ids[start : start + chunk]
+            marks = ",".join("?" * len(part))
+            rows = await self._db.fetch_all(
+                "SELECT i.scene_id, i.result FROM identifications i JOIN"
+                " (SELECT scene_id, MAX(id) AS id FROM identifications"
+                f" WHERE scene_id IN ({marks}) GROUP BY scene_id) latest ON i.id = latest.id",
+                part,
+            )
+            out.update((int(r["scene_id"]), json.loads(r["result"])) for r in rows)
+        return out
 
     async def save(
         self, scene_id: int, file_key: str, version: str, result: SceneResult, *, forced: bool

@@ -12,6 +12,7 @@ from stash_sense.queue.registry import JobContext, JobType
 from stash_sense.queue.store import JobStore
 
 _LOGGER = logging.getLogger(__name__)
+PRUNE_JOBS = "maintenance.prune_jobs"
 _DAY = 86_400.0
 
 
@@ -42,7 +43,7 @@ class JobPruner:
     def job_type(self) -> JobType[PruneJobsArgs]:
         """Describe the prune job for the registry."""
         return JobType(
-            name="maintenance.prune_jobs",
+            name=PRUNE_JOBS,
             args_type=PruneJobsArgs,
             handler=self.run,
             resource=Resource.IO,

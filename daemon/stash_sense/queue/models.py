@@ -33,6 +33,12 @@ class Resource(StrEnum):
     IO = "io"
 
 
+class Capability(StrEnum):
+    """Capabilities a job type may require (`JobType.requires`); declared up or down."""
+
+    STASH = "stash"  # Stash reachable and compatible
+
+
 class Priority(IntEnum):
     """Common priorities; higher runs first, any integer is allowed."""
 

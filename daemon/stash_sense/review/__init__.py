@@ -1,7 +1,6 @@
 """The review queue: every suggestion a person decides on, of many kinds."""
 
 from stash_sense.review.errors import (
-    AcceptRefused,
     AcceptTimeout,
     ActionRefused,
     ConfirmationRequired,
@@ -35,7 +34,6 @@ from stash_sense.review.queue import BULK_MAX_ITEMS, ReviewQueue
 
 __all__ = [
     "BULK_MAX_ITEMS",
-    "AcceptRefused",
     "AcceptTimeout",
     "ActionRefused",
     "BulkAction",

@@ -25,21 +25,15 @@ class InvalidPayload(ReviewError):
 
 
 class ActionRefused(ReviewError):
-    """A kind's handler cannot act now (e.g. dry-run mode, unknown stash-box); handlers raise it."""
+    """A kind's handler cannot act now (dry-run mode, unknown stash-box); the item stays pending."""
 
-    code = "refused"
+    code = "accept_refused"
 
 
 class InvalidOptions(ReviewError):
     """Accept options a kind's handler refuses; handlers raise it."""
 
     code = "invalid_options"
-
-
-class AcceptRefused(ReviewError):
-    """A handler cannot perform the action now (e.g. dry-run mode); the item stays pending."""
-
-    code = "accept_refused"
 
 
 class ItemNotFound(ReviewError):

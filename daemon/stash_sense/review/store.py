@@ -294,6 +294,16 @@ class ReviewStore:
         row = await self.db.fetch_one("SELECT * FROM review_items WHERE id = ?", (item_id,))
         return ReviewItem.from_row(row) if row is not None else None
 
+    async def decided_since(self, kind: str, since: float) -> list[ReviewItem]:
+        """Return a kind's accepted or rejected items with a payload decided after `since`."""
+        rows = await self.db.fetch_all(
+            "SELECT * FROM review_items WHERE kind = ?"
+            " AND state IN ('accepted', 'rejected') AND payload IS NOT NULL AND decided_at > ?"
+            " ORDER BY decided_at",
+            (kind, since),
+        )
+        return [ReviewItem.from_row(r) for r in rows]
+
     async def list(
         self,
         filters: ItemFilter,

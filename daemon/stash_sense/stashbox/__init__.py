@@ -7,6 +7,7 @@ from .client import (
     StashBoxClient,
     all_operations,
 )
+from .endpoints import DisabledEndpoints, domain_of, normalize_endpoint
 from .errors import (
     StashBoxAuthError,
     StashBoxError,
@@ -25,11 +26,12 @@ from .models import (
     fingerprint_query,
     phash_hex,
 )
-from .pool import StashBoxPool, domain_of, normalize_endpoint
+from .pool import StashBoxPool
 
 __all__ = [
     "DEFAULT_REQUESTS_PER_MINUTE",
     "MAX_FINGERPRINT_GROUPS",
+    "DisabledEndpoints",
     "Fingerprint",
     "StashBoxAppearance",
     "StashBoxAuthError",

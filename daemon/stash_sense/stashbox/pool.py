@@ -8,52 +8,23 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
 import aiohttp
-from yarl import URL
 
 from ..stash.models import StashBox
 from .client import DEFAULT_REQUESTS_PER_MINUTE, StashBoxClient
+from .endpoints import (
+    DisabledEndpoints,
+    bare_domain,
+    domain_keys,
+    domain_of,
+    endpoint_url,
+    normalize_endpoint,
+)
 
 if TYPE_CHECKING:
     from ..config.model import StashBoxConfig
     from ..stash.client import StashClient
 
 log = logging.getLogger(__name__)
-
-
-def _url(value: str) -> URL | None:
-    try:
-        url = URL(value.strip())
-    except ValueError:
-        return None
-    return url if url.scheme in ("http", "https") and url.host else None
-
-
-def normalize_endpoint(endpoint: str) -> str:
-    """Return an endpoint URL in comparable form: lowercase host, no trailing slash."""
-    url = _url(endpoint)
-    if url is None:
-        return endpoint.strip()
-    path = url.path.rstrip("/")
-    return str(url.with_path(path or "/").with_query(None).with_fragment(None))
-
-
-def _bare_domain(host: str) -> str:
-    host = host.strip().lower().rstrip(".")
-    return host.removeprefix("www.")
-
-
-def domain_keys(endpoint_or_domain: str) -> tuple[str, ...]:
-    """Return the domains that name an endpoint: its host (no "www."), and host:port if set."""
-    url = _url(endpoint_or_domain)
-    if url is None:
-        return (_bare_domain(endpoint_or_domain),)
-    host = _bare_domain(url.raw_host or "")
-    return (host, f"{host}:{url.port}") if url.explicit_port else (host,)
-
-
-def domain_of(endpoint: str) -> str:
-    """Return the face-database domain of an endpoint URL (e.g. "stashdb.org")."""
-    return domain_keys(endpoint)[0]
 
 
 class StashBoxPool:
@@ -75,13 +46,12 @@ class StashBoxPool:
         `requests_per_minute` caps it (or replaces the 240 default). `disabled_endpoints`
         lists URLs or domains that get no client.
         """
-        self._disabled_urls = {normalize_endpoint(d) for d in disabled_endpoints if _url(d)}
-        self._disabled_domains = {_bare_domain(d) for d in disabled_endpoints if not _url(d)}
+        self._disabled = DisabledEndpoints(disabled_endpoints)
         self._by_endpoint: dict[str, StashBoxClient] = {}
         self._by_domain: dict[str, StashBoxClient] = {}
         for box in boxes:
             label = box.name or domain_of(box.endpoint)
-            if _url(box.endpoint) is None:
+            if endpoint_url(box.endpoint) is None:
                 log.warning("stash-box %s: endpoint is not an http(s) URL; skipped", label)
                 continue
             if self.is_disabled(box.endpoint):
@@ -147,11 +117,7 @@ class StashBoxPool:
 
     def is_disabled(self, endpoint_or_domain: str) -> bool:
         """Tell whether the configuration turned an endpoint (URL or domain) off."""
-        if _url(endpoint_or_domain) and (
-            normalize_endpoint(endpoint_or_domain) in self._disabled_urls
-        ):
-            return True
-        return any(d in self._disabled_domains for d in domain_keys(endpoint_or_domain))
+        return self._disabled.disabled(endpoint_or_domain)
 
     def for_endpoint(self, endpoint: str) -> StashBoxClient | None:
         """Return the client of an endpoint URL, or None."""
@@ -159,11 +125,11 @@ class StashBoxPool:
 
     def for_domain(self, domain: str) -> StashBoxClient | None:
         """Return the client of a face-database domain ("stashdb.org"), or None."""
-        return self._by_domain.get(_bare_domain(domain))
+        return self._by_domain.get(bare_domain(domain))
 
     def get(self, endpoint_or_domain: str) -> StashBoxClient | None:
         """Return the client named by an endpoint URL or a domain, or None."""
-        if _url(endpoint_or_domain):
+        if endpoint_url(endpoint_or_domain):
             return self.for_endpoint(endpoint_or_domain)
         return self.for_domain(endpoint_or_domain)
 

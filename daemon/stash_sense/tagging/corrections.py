@@ -8,10 +8,9 @@ from stash_sense.events.feedback import FeedbackLog
 from stash_sense.identify.faces_view import correction_reason
 from stash_sense.review import ReviewQueue
 from stash_sense.review.models import DecidedBy
-from stash_sense.tagging.applier import Applier
-from stash_sense.tagging.audit import AuditLog
 from stash_sense.tagging.engine import TaggingEngine
 from stash_sense.tagging.suggestion import KIND
+from stash_sense.writes import AuditLog, StashWriter
 
 
 @dataclass(frozen=True)
@@ -28,13 +27,13 @@ class Corrections:
     def __init__(
         self,
         engine: TaggingEngine,
-        applier: Applier,
+        writer: StashWriter,
         audit: AuditLog,
         review: ReviewQueue,
         feedback: FeedbackLog,
     ) -> None:
         self._engine = engine
-        self._applier = applier
+        self._writer = writer
         self._audit = audit
         self._review = review
         self._feedback = feedback
@@ -68,7 +67,7 @@ class Corrections:
                     },
                 )
         # The chosen performer's face-database id is unknown: the write records none.
-        entry = await self._applier.add_performers(
+        entry = await self._writer.add_performers(
             scene_id,
             [(performer_id, "")],
             reason=correction_reason(identification_id, person_index),

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
 
 from stash_sense.config import TaggingConfig
 from stash_sense.faces.result import PersonResult, SceneResult
 from stash_sense.review import ReviewQueue
 from stash_sense.stash.client import StashClient
 from stash_sense.stash.models import Scene
-from stash_sense.tagging.applier import Applier
-from stash_sense.tagging.audit import AuditEntry, AuditLog
+from stash_sense.stashbox import DisabledEndpoints
 from stash_sense.tagging.resolver import PerformerResolver
 from stash_sense.tagging.suggestion import KIND, PerformerSuggestion, payload_json
+from stash_sense.writes import AuditEntry, AuditLog, StashWriter
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -27,10 +26,10 @@ class TaggingEngine:
         stash: StashClient,
         resolver: PerformerResolver,
         *,
-        applier: Applier,
+        applier: StashWriter,
         audit: AuditLog,
         review: ReviewQueue,
-        disabled_domains: Collection[str] = (),
+        disabled: DisabledEndpoints | None = None,
     ) -> None:
         self._config = config
         self._stash = stash
@@ -38,7 +37,7 @@ class TaggingEngine:
         self._applier = applier
         self._audit = audit
         self._review = review
-        self._disabled = frozenset(disabled_domains)
+        self._disabled = disabled or DisabledEndpoints(())
 
     @property
     def writes(self) -> bool:
@@ -69,7 +68,7 @@ class TaggingEngine:
         best = person.best
         assert best is not None
         config = self._config
-        if best.endpoint in self._disabled:
+        if self._disabled.domain_disabled(best.endpoint):
             return "disabled"
         if await self._review.is_rejected(KIND, scene_id, best.universal_id):
             return "rejected"
@@ -127,7 +126,7 @@ class TaggingEngine:
         if result.faces_kept == 0:
             names.append(config.tag_no_faces)
         if names:
-            tags = [await self._stash.ensure_tag(name) for name in names]
+            tags = [await self._applier.tag_named(name) for name in names]
             await self._applier.add_tags(scene_id, [t.id for t in tags], reason="marker")
 
     async def on_performers_edited(

@@ -6,9 +6,9 @@ import asyncio
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from stash_sense.stash.client import StashClient
+from stash_sense.stashbox import domain_of
 
 
 @dataclass(frozen=True)
@@ -30,12 +30,6 @@ def parse_domain_overrides(entries: Sequence[str]) -> dict[str, str]:
             raise ValueError(f"stashbox.endpoint_domains entry {entry!r} is not domain=URL")
         found[domain.strip().lower()] = url.strip()
     return found
-
-
-def domain_of(endpoint: str) -> str:
-    """Return the face-database domain of a stash-box endpoint URL."""
-    host = urlsplit(endpoint).hostname or endpoint
-    return host.removeprefix("www.")
 
 
 class PerformerResolver:

@@ -12,8 +12,8 @@ from stash_sense.review.kinds import ReviewKind
 from stash_sense.review.models import ReviewItem
 from stash_sense.stash.client import StashClient
 from stash_sense.stashbox import StashBoxClient, StashBoxPool
-from stash_sense.tagging.applier import Applier
 from stash_sense.tagging.resolver import PerformerResolver
+from stash_sense.writes import StashWriter
 
 KIND = "performer_suggestion"
 
@@ -42,9 +42,14 @@ class PerformerCreator:
     """Create a local performer from its stash-box entry, exactly once."""
 
     def __init__(
-        self, stash: StashClient, resolver: PerformerResolver, config: StashBoxConfig
+        self,
+        stash: StashClient,
+        writer: StashWriter,
+        resolver: PerformerResolver,
+        config: StashBoxConfig,
     ) -> None:
         self._stash = stash
+        self._writer = writer
         self._resolver = resolver
         self._config = config
         self._pool: StashBoxPool | None = None
@@ -82,7 +87,7 @@ class PerformerCreator:
             found = await client.find_performer(resolved.stash_id)
             if found is None or (found.deleted and found.merged_from is None):
                 raise SuggestionError(f"{universal_id} was not found on {domain}")
-            created = await self._stash.create_performer(
+            created = await self._writer.new_performer(
                 found.name,
                 stash_ids=[(resolved.endpoint, found.id)],
                 disambiguation=found.disambiguation,
@@ -97,7 +102,7 @@ class PerformerCreator:
 class SuggestionActions:
     """Accept a performer suggestion: create the performer if needed, then add it."""
 
-    def __init__(self, applier: Applier, creator: PerformerCreator, *, dry_run: bool) -> None:
+    def __init__(self, applier: StashWriter, creator: PerformerCreator, *, dry_run: bool) -> None:
         self._applier = applier
         self._creator = creator
         self._dry_run = dry_run

@@ -25,8 +25,8 @@
         if (FINAL.indexOf(data.state) >= 0) load.reload();
         return undefined;
       }
-      var mine = message.topic === "write" ? data.target === "scene:" + sceneId : data.scene_id === Number(sceneId);
-      if (mine) load.reload();
+      // Review items, identifications and writes all name their scene.
+      if (data.scene_id === Number(sceneId)) load.reload();
       return undefined;
     });
     return { data: load.data, error: load.error, loading: load.loading, reload: load.reload, job: jobPair[0], setJob: setJob };

@@ -479,8 +479,10 @@ class FakeStash:
             except ValueError:
                 obj = None
             image = getattr(obj, "image", None)
-            if obj is not None and collection == "performers" and not (
-                isinstance(image, str) and image.startswith("data:")
+            if (
+                obj is not None
+                and collection == "performers"
+                and not (isinstance(image, str) and image.startswith("data:"))
             ):
                 # Stash answers a performer without an image with its default picture.
                 return web.Response(text=_DEFAULT_PERFORMER_SVG, content_type="image/svg+xml")

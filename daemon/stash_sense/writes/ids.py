@@ -1,4 +1,4 @@
-"""Recognise the daemon's own writes when Stash reports them back as hook events.
+"""Mark the daemon's own writes so they can be recognised when Stash reports them back.
 
 Stash starts a fresh hook context for API-key requests, so every mutation the daemon
 sends fires `Scene.Update.Post` again. Each daemon mutation carries a

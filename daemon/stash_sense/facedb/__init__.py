@@ -1,0 +1,1 @@
+"""Install, update and roll back face-database releases and models."""
