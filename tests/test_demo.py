@@ -17,7 +17,7 @@ from stash_sense.identify.store import IdentificationStore
 from stash_sense.review import ItemFilter, ReviewState
 from stash_sense.review.store import ReviewStore
 from stash_sense.store import Database
-from stash_sense.tagging.audit import AuditLog
+from stash_sense.writes.audit import AuditLog
 from tests.demo.kit import ensure_kit
 from tests.faces.kit import ALICE, BOB
 from tests.helpers import free_port
