@@ -74,10 +74,21 @@ class Narrator:
                 if state != "succeeded":
                     self.say(f"scene {scene_id}: identification {state}: {job['last_error']}")
                     return False
+                if not await self._tagged(scene_id, deadline):
+                    break
                 self.say(f"scene {scene_id}: {await self._outcome(scene_id)}")
                 return True
             await asyncio.sleep(0.2)
         self.say(f"scene {scene_id}: not identified after {timeout:.0f} s")
+        return False
+
+    async def _tagged(self, scene_id: int, deadline: float) -> bool:
+        """Wait for tagging, a job of its own that follows each identification."""
+        while time.monotonic() < deadline:
+            identification = await self._api.get(f"/api/v1/scenes/{scene_id}/identification")
+            if identification.get("tagged_at") is not None:
+                return True
+            await asyncio.sleep(0.2)
         return False
 
     async def _outcome(self, scene_id: int) -> str:
