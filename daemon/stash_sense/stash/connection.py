@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
 from types import TracebackType
 from typing import Any, Self
 
@@ -139,9 +139,15 @@ class StashConnection:
             raise StashIncompatible(problems)
 
     async def subscribe(
-        self, operation: str, variables: Mapping[str, Any] | None = None
+        self,
+        operation: str,
+        variables: Mapping[str, Any] | None = None,
+        *,
+        on_subscribed: Callable[[], None] | None = None,
     ) -> AsyncGenerator[dict[str, Any], None]:
         """Yield each event's `data`; raise StashUnavailable when the socket drops.
+
+        `on_subscribed` is called once the socket is open, before any event.
 
         Use it under `contextlib.aclosing` so leaving the loop closes the socket at once.
         """
@@ -169,6 +175,8 @@ class StashConnection:
             try:
                 await transport.connect()
                 log.debug("%s: subscribed", op.name)
+                if on_subscribed is not None:
+                    on_subscribed()
                 async with contextlib.aclosing(transport.subscribe(request)) as results:
                     async for result in results:
                         if result.errors:
