@@ -6,9 +6,11 @@ import argparse
 import asyncio
 import logging
 import sys
+import typing
 from pathlib import Path
 
 from stash_sense import __version__
+from stash_sense.cli_output import print_error
 from stash_sense.config import Config, ConfigError, load_config, redacted, render_example
 from stash_sense.logs import setup_logging
 
@@ -17,9 +19,23 @@ EXIT_ERROR = 1
 EXIT_CONFIG = 2
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are JSON on stdout when --json is given."""
+
+    json_errors = False
+
+    def error(self, message: str) -> typing.NoReturn:
+        """Report a usage error and exit 2."""
+        if self.json_errors:
+            print_error(message, as_json=True)
+            self.exit(EXIT_CONFIG)
+        super().error(message)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments and run the chosen command; return the exit code."""
-    parser = _parser()
+    words = sys.argv[1:] if argv is None else argv
+    parser = _parser(json_errors="--json" in words)
     args = parser.parse_args(argv)
     if not hasattr(args, "command"):
         parser.print_help()
@@ -28,9 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     return result
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(*, json_errors: bool = False) -> argparse.ArgumentParser:
     """Build the argument parser."""
-    parser = argparse.ArgumentParser(prog="stash-sense", description=__doc__)
+    parser = _Parser(prog="stash-sense", description=__doc__)
     parser.add_argument("--version", action="version", version=f"stash-sense {__version__}")
     commands = parser.add_subparsers(title="commands")
 
@@ -50,10 +66,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     _config_arg(identify)
     target = identify.add_mutually_exclusive_group(required=True)
-    target.add_argument("scene_id", nargs="?", type=int, help="Stash scene id")
+    target.add_argument("scene_id", nargs="?", type=_scene_id, help="Stash scene id")
     target.add_argument("--file", type=Path, help="a local video file (no Stash needed)")
     identify.add_argument("--json", action="store_true", help="print machine-readable JSON")
     identify.set_defaults(command=_identify)
+    identify.json_errors = json_errors
 
     evaluate = commands.add_parser(
         "evaluate",
@@ -71,12 +88,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
     evaluate.set_defaults(command=_evaluate)
+    evaluate.json_errors = json_errors
 
     analyze = commands.add_parser(
-        "analyze", help="run one analyzer now in this process (e.g. duplicate_performers)"
+        "analyze",
+        help="run one analyzer now in this process (e.g. duplicate_performers)",
+        formatter_class=_AnalyzeHelp,
     )
     _config_arg(analyze)
-    analyze.add_argument("name", help="analyzer name (see GET /api/v1/analyzers)")
+    analyze.add_argument("name", help="analyzer name")
     analyze.add_argument("--full", action="store_true", help="ignore the watermark")
     analyze.set_defaults(command=_analyze)
 
@@ -92,7 +112,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _facedb_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _facedb_parsers(commands: argparse._SubParsersAction[_Parser]) -> None:
     """Add `facedb status|install|update|rollback` and `models install`."""
     facedb = commands.add_parser("facedb", help="install, update or roll back the face database")
     actions = facedb.add_subparsers(title="facedb commands", required=True)
@@ -122,6 +142,35 @@ def _facedb_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser
         _config_arg(parser)
 
 
+def _scene_id(text: str) -> int:
+    """Parse a Stash scene id: a positive integer."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"scene id must be a positive integer, got {text!r}")
+    return value
+
+
+def _analyzer_names() -> list[str]:
+    """Name every analyzer; imported only when asked so other commands stay fast."""
+    from stash_sense.analyzers.registry import analyzer_classes  # noqa: PLC0415
+
+    return [cls.name for cls in analyzer_classes()]
+
+
+class _AnalyzeHelp(argparse.HelpFormatter):
+    """Help for `analyze` that lists the analyzer names when it is printed."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        """Append the analyzer names to the help of the name argument."""
+        text = super()._get_help_string(action)
+        if action.dest == "name":
+            return f"{text}: {', '.join(_analyzer_names())}"
+        return text
+
+
 def _config_arg(parser: argparse.ArgumentParser) -> None:
     """Add the shared --config option."""
     parser.add_argument(
@@ -133,10 +182,14 @@ def _config_arg(parser: argparse.ArgumentParser) -> None:
 
 
 def _load(args: argparse.Namespace) -> tuple[Config, Path | None] | None:
-    """Load the config and its source, or print one line per problem to stderr."""
+    """Load the config and its source, or print one line per problem (JSON with --json)."""
     try:
         return load_config(args.config)
     except ConfigError as err:
+        if getattr(args, "json", False):
+            message = "config error: " + "; ".join(err.problems)
+            print_error(message, as_json=True, problems=err.problems)
+            return None
         for problem in err.problems:
             print(f"config error: {problem}", file=sys.stderr)
         return None
@@ -190,7 +243,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     if loaded is None:
         return EXIT_CONFIG
     if args.scenes < 1:
-        print("error: --scenes must be at least 1", file=sys.stderr)
+        print_error("--scenes must be at least 1", as_json=args.json)
         return EXIT_CONFIG
     config = loaded[0]
     from stash_sense.evaluate.command import EvaluateOptions, evaluate_command  # noqa: PLC0415
@@ -208,6 +261,13 @@ def _analyze(args: argparse.Namespace) -> int:
     if loaded is None:
         return EXIT_CONFIG
     config = loaded[0]
+    names = _analyzer_names()
+    if args.name not in names:
+        print(
+            f"error: no analyzer named {args.name!r}; choose from {', '.join(names)}",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
     from stash_sense.analyzers.command import analyze_command  # noqa: PLC0415
 
     setup_logging("WARNING", secrets=[config.stash.api_key])

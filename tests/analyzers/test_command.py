@@ -45,4 +45,6 @@ async def test_analyze_runs_one_analyzer_and_exits_0(fake_stash: FakeStash, tmp_
     assert list(rows) == [("duplicate_scene_file", scene.id, "pending")]
 
     code, _, err = await _analyze(config, "no_such_analyzer")
-    assert code == 1 and err.strip() == "error: no analyzer named 'no_such_analyzer'"
+    assert code == 1
+    assert err.strip().startswith("error: no analyzer named 'no_such_analyzer'; choose from ")
+    assert "\n" not in err.strip() and "duplicate_scene_files" in err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 import tomllib
@@ -143,7 +144,17 @@ def test_invalid_toml(tmp_path: Path) -> None:
 def test_example_file_equals_defaults_and_is_current() -> None:
     example = ROOT / "config.example.toml"
     config, _ = load_config(example, {})
-    assert config == Config()
+    # The file's relative folders resolve against the file's own folder.
+    defaults = Config()
+    assert config == dataclasses.replace(
+        defaults,
+        paths=dataclasses.replace(defaults.paths, data_dir=str(ROOT / "data")),
+        faces=dataclasses.replace(
+            defaults.faces,
+            models_dir=str(ROOT / "data/models"),
+            database_dir=str(ROOT / "data/face-db"),
+        ),
+    )
     # Every key is listed: the file is exactly what the model renders.
     assert example.read_text(encoding="utf-8") == render_example()
 
@@ -256,3 +267,49 @@ def test_auto_min_confidence_rejects_other_values(tmp_path: Path, text: str, exp
     (problem,) = problems_of(write(tmp_path, f"[tagging]\n{text}\n"))
     assert problem.startswith(f"{tmp_path / 'config.toml'}: tagging.auto_min_confidence: ")
     assert expected in problem
+
+
+@pytest.mark.parametrize("size", [0, 100, 650, 1000])
+def test_detection_size_must_be_a_positive_multiple_of_32(tmp_path: Path, size: int) -> None:
+    path = write(tmp_path, f"[faces]\ndetection_size = {size}\n")
+    (problem,) = problems_of(path)
+    assert problem.startswith(f"{path}: faces.detection_size: must be ")
+    assert load_config(write(tmp_path, "[faces]\ndetection_size = 608\n"), {})[0]
+
+
+def test_detection_size_from_the_environment_is_checked_too(tmp_path: Path) -> None:
+    (problem,) = problems_of(None, {"STASH_SENSE_FACES__DETECTION_SIZE": "650"})
+    assert problem == (
+        "environment STASH_SENSE_FACES__DETECTION_SIZE: faces.detection_size: "
+        "must be a multiple of 32, got 650"
+    )
+
+
+def test_file_paths_are_relative_to_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "etc"
+    folder.mkdir()
+    elsewhere = tmp_path / "shell"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    path = folder / "config.toml"
+    path.write_text(
+        '[paths]\ndata_dir = "state"\n'
+        '[faces]\nmodels_dir = "./m"\ndatabase_dir = "/abs/db"\n'
+        '[facedb]\nsource = "releases/db.zip"\nmodels_source = "https://host/models"\n'
+    )
+    config, _ = load_config(Path("../etc/config.toml"), {})
+    assert Path(config.paths.data_dir) == folder.resolve() / "state"
+    assert Path(config.faces.models_dir) == folder.resolve() / "m"
+    assert config.faces.database_dir == "/abs/db"
+    assert Path(config.facedb.source) == folder.resolve() / "releases/db.zip"
+    assert config.facedb.models_source == "https://host/models"
+
+
+def test_env_and_default_paths_stay_relative_to_the_shell(tmp_path: Path) -> None:
+    path = write(tmp_path, "[server]\nport = 7000\n")
+    config, _ = load_config(path, {"STASH_SENSE_PATHS__DATA_DIR": "state"})
+    assert config.paths.data_dir == "state"
+    assert config.faces.models_dir == "./data/models"
+    assert config.facedb.source == "github:carrotwaxr/stash-sense-data"

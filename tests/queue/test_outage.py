@@ -65,7 +65,7 @@ async def test_outage_parks_jobs_without_counting_attempts(
         # Stash stops answering: every request is dropped for two seconds.
         fake_stash.faults.drop(duration_s=2.0)
         jobs = [(await queue.enqueue(job_type, Args())).job.id for _ in range(3)]
-        with caplog.at_level(logging.WARNING):
+        with caplog.at_level(logging.INFO):
             await queue.start()
             for job_id in jobs:
                 await wait_for_state(queue.store, job_id, JobState.SUCCEEDED, timeout=20)
@@ -76,6 +76,10 @@ async def test_outage_parks_jobs_without_counting_attempts(
         assert status.reachable
         parked = [r for r in caplog.records if "is down" in r.getMessage()]
         assert 1 <= len(parked) <= len(jobs)  # once per state change, not per attempt
+        # One outage, one line per part and state change: not one per attempt or job.
+        messages = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
+        for says in ("is down", "Stash is unreachable", "; retry ", "Stash answers again"):
+            assert len([m for m in messages if says in m]) <= 1, (says, messages)
     finally:
         monitor_task.cancel()
         with contextlib.suppress(asyncio.CancelledError):

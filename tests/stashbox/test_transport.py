@@ -159,3 +159,24 @@ async def test_rate_limit_is_per_endpoint(
     assert len(gaps) == 3 and min(gaps) >= 0.2  # loose: the limiter spaces by 0.25 s
     # The fast endpoint never waits on the slow one's limiter.
     assert fast_done - started < 0.5 < slow_done - started
+
+
+async def test_retries_while_a_stash_box_is_down_are_logged_once_per_state_change(
+    fake_stashbox_factory: FakeStashBoxFactory,
+    make_client: ClientFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    logger = "stash_sense.stashbox.client"
+    caplog.set_level(logging.DEBUG, logger=logger)
+    fake = await fake_stashbox_factory()
+    client = await make_client(fake, max_retries=2)
+    fake.faults.drop(count=5)  # one call gives up, the next gets through on its third try
+    with pytest.raises(StashBoxError):
+        await client.version()
+    await client.version()
+    records = [r for r in caplog.records if r.name == logger]
+    assert len([r for r in records if "; retry " in r.getMessage()]) == 4
+    visible = [r.getMessage() for r in records if r.levelno >= logging.INFO]
+    assert len(visible) == 2, visible
+    assert "; retry 1/2 in " in visible[0]
+    assert visible[1].endswith(" answers again")

@@ -6,6 +6,7 @@ from aiohttp import web
 
 from stash_sense.api.errors import ApiError
 from stash_sense.api.params import id_param, int_param
+from stash_sense.api.serialize import audit_json
 from stash_sense.keys import AUDIT, TAGGING
 from stash_sense.stash.errors import StashError
 from stash_sense.writes import UndoError
@@ -26,7 +27,7 @@ async def list_entries(request: web.Request) -> web.Response:
     )
     return web.json_response(
         {
-            "entries": [e.to_json() for e in entries],
+            "entries": [audit_json(e) for e in entries],
             "total": total,
             "limit": limit,
             "offset": offset,
@@ -43,4 +44,4 @@ async def undo(request: web.Request) -> web.Response:
         raise ApiError(409, "conflict", str(err)) from None
     except StashError as err:
         raise ApiError(502, "stash_error", str(err)) from None
-    return web.json_response(entry.to_json())
+    return web.json_response(audit_json(entry))

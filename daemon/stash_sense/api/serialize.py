@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from stash_sense.queue import Job
+from stash_sense.writes import AuditEntry
 
 
 def iso(timestamp: float | None) -> str | None:
@@ -13,6 +14,15 @@ def iso(timestamp: float | None) -> str | None:
     if timestamp is None:
         return None
     return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="milliseconds")
+
+
+def audit_json(entry: AuditEntry) -> dict[str, Any]:
+    """Describe an audit entry for the API, its times in ISO 8601 like every route's."""
+    return {
+        **entry.to_json(),
+        "created_at": iso(entry.created_at),
+        "undone_at": iso(entry.undone_at),
+    }
 
 
 def job_json(job: Job) -> dict[str, Any]:

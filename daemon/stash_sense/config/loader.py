@@ -53,6 +53,8 @@ def load_config(
         except tomllib.TOMLDecodeError as err:
             raise ConfigError([f"{source}: invalid TOML: {err}"]) from None
     origin = str(source) if source else "defaults"
+    if source is not None:
+        _resolve_paths(Config, raw, source.resolve().parent)
     _apply_env(raw, env, problems)
     config = _build(Config, raw, (), origin, problems)
     if problems:
@@ -75,6 +77,24 @@ def _apply_env(raw: dict[str, Any], env: Mapping[str, str], problems: list[str])
             node = child
         else:
             node[parts[-1]] = _EnvValue(name, env[name])
+
+
+def _resolve_paths(cls: type[Any], raw: dict[str, Any], base: Path) -> None:
+    """Make the file's relative paths relative to the file's folder, not the shell's."""
+    hints = typing.get_type_hints(cls)
+    for fld in dataclasses.fields(cls):
+        value = raw.get(fld.name)
+        if fld.metadata.get("section") and isinstance(value, dict):
+            _resolve_paths(hints[fld.name], value, base)
+        elif fld.metadata.get("path") and isinstance(value, str) and _is_relative_path(value):
+            raw[fld.name] = str(base / value)
+
+
+def _is_relative_path(text: str) -> bool:
+    """Tell whether a path-like value is a relative local path (not a URL, github: or ~)."""
+    if not text or "://" in text or text.startswith(("github:", "~")):
+        return False
+    return not Path(text).is_absolute()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -236,6 +256,10 @@ def _check_limits(
             return False
     elif choices is not None and value not in choices:
         problems.append(f"{where}: {key}: must be one of {', '.join(choices)}, got {value!r}")
+        return False
+    step = meta.get("multiple_of")
+    if step and isinstance(value, int) and value % step:
+        problems.append(f"{where}: {key}: must be a multiple of {step}, got {value}")
         return False
     if meta.get("url"):
         # An empty string stays allowed where it is the default ("derive it").

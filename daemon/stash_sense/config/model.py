@@ -30,9 +30,20 @@ def setting(
     choices: tuple[str, ...] | None = None,
     secret: bool = False,
     url: bool = False,
+    multiple_of: int | None = None,
+    path: bool = False,
 ) -> Any:
     """Declare a config key with its default, one-line doc and validation limits."""
-    meta = {"doc": doc, "min": min, "max": max, "choices": choices, "secret": secret, "url": url}
+    meta = {
+        "doc": doc,
+        "min": min,
+        "max": max,
+        "choices": choices,
+        "secret": secret,
+        "url": url,
+        "multiple_of": multiple_of,
+        "path": path,
+    }
     if isinstance(default, list):
         return field(default_factory=lambda: list(default), metadata=meta)
     return field(default=default, metadata=meta)
@@ -91,7 +102,7 @@ class StashConfig:
 class PathsConfig:
     """Where Stash Sense keeps its files."""
 
-    data_dir: str = setting("./data", "Folder for the database, token and caches.")
+    data_dir: str = setting("./data", "Folder for the database, token and caches.", path=True)
 
 
 @dataclass(frozen=True)
@@ -196,10 +207,14 @@ class FacesConfig:
     """Face identification: models, database, sampling, matching."""
 
     models_dir: str = setting(
-        "./data/models", "Folder with det_500m.onnx, facenet512.onnx and arcface.onnx."
+        "./data/models",
+        "Folder with det_500m.onnx, facenet512.onnx and arcface.onnx.",
+        path=True,
     )
     database_dir: str = setting(
-        "./data/face-db", "Folder with an unpacked Stash Sense face-database release."
+        "./data/face-db",
+        "Folder with an unpacked Stash Sense face-database release.",
+        path=True,
     )
     execution_provider: str = setting(
         "auto",
@@ -221,7 +236,13 @@ class FacesConfig:
     end_fraction: float = setting(
         0.95, "Where sampling ends, as a fraction of the duration.", min=0.5, max=1
     )
-    detection_size: int = setting(640, "Square input size of the face detector.", min=160, max=1280)
+    detection_size: int = setting(
+        640,
+        "Square input size of the face detector (a multiple of 32).",
+        min=160,
+        max=1280,
+        multiple_of=32,
+    )
     detection_threshold: float = setting(0.5, "Minimum detector score.", min=0.05, max=1)
     nms_threshold: float = setting(0.4, "Overlap above which detections merge.", min=0.05, max=1)
     min_face_size: int = setting(
@@ -273,6 +294,7 @@ class FaceDbConfig:
         "github:carrotwaxr/stash-sense-data",
         "Release source: github:<owner>/<repo> (latest vYYYY.MM.DD tag, first .zip asset), "
         "an http(s) URL of a release zip, or a local zip or unpacked folder.",
+        path=True,
     )
     github_api_url: str = setting(
         "https://api.github.com", "GitHub API base URL for github: sources.", url=True
@@ -281,6 +303,7 @@ class FaceDbConfig:
         "",
         "Model source: empty for the public downloads, else an http(s) base URL, a local "
         "folder, or a zip (local or http) holding the three .onnx files.",
+        path=True,
     )
     check_interval_hours: float = setting(
         0.0,

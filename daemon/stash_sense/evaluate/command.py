@@ -7,7 +7,9 @@ import json
 import signal
 import sys
 from dataclasses import dataclass
+from typing import Any
 
+from stash_sense.cli_output import print_error
 from stash_sense.config import Config
 from stash_sense.config.paths import database_file
 from stash_sense.evaluate.calibration import AutoThreshold
@@ -42,14 +44,14 @@ async def evaluate_command(config: Config, options: EvaluateOptions) -> int:
         await faces.pipeline()
     except (FaceError, OSError) as err:
         await asyncio.to_thread(faces.close)
-        print(f"error: {err}", file=sys.stderr)
+        print_error(str(err), as_json=options.as_json)
         return 1
     db = Database(database_file(config), busy_timeout_ms=config.store.busy_timeout_ms)
     try:
         await db.open()
     except StoreError as err:
         await asyncio.to_thread(faces.close)
-        print(f"error: {err}", file=sys.stderr)
+        print_error(str(err), as_json=options.as_json)
         return 1
     try:
         async with StashClient(config.stash) as stash:
@@ -58,7 +60,7 @@ async def evaluate_command(config: Config, options: EvaluateOptions) -> int:
             service = EvaluationService(config, store, stash, faces, threshold)
             return await _run(service, options)
     except StashError as err:
-        print(f"error: {err}", file=sys.stderr)
+        print_error(str(err), as_json=options.as_json)
         return 1
     finally:
         await asyncio.to_thread(faces.close)
@@ -75,7 +77,7 @@ async def _run(service: EvaluationService, options: EvaluateOptions) -> int:
             sweep=options.sweep,
         )
     except ValueError as err:
-        print(f"error: {err}", file=sys.stderr)
+        print_error(str(err), as_json=options.as_json)
         return 2
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -98,21 +100,33 @@ async def _run(service: EvaluationService, options: EvaluateOptions) -> int:
     finally:
         loop.remove_signal_handler(signal.SIGINT)
     report = await service.conclude(evaluation_id, state)
-    print(json.dumps(report, indent=2) if options.as_json else render_table(report))
-    if state == CANCELLED:
-        return 130
-    if options.apply:
+    calibration = None
+    if state != CANCELLED and options.apply:
         try:
             calibration = await service.apply(evaluation_id)
         except NoRecommendation as err:
-            print(f"error: {err}", file=sys.stderr)
+            # With --json, stdout stays one document: the report carrying the error.
+            if options.as_json:
+                _print_report({**report, "error": str(err)}, as_json=True)
+            else:
+                _print_report(report, as_json=False)
+                print_error(str(err), as_json=False)
             return 1
+    _print_report(report, as_json=options.as_json)
+    if state == CANCELLED:
+        return 130
+    if calibration is not None:
         print(
             f"Calibrated threshold {calibration.threshold:.4f} recorded "
             f"(calibration {calibration.id}, matcher {calibration.matcher})",
             file=sys.stderr,
         )
     return 0
+
+
+def _print_report(report: dict[str, Any], *, as_json: bool) -> None:
+    """Print the report as JSON or as a table."""
+    print(json.dumps(report, indent=2) if as_json else render_table(report))
 
 
 def _progress(done: int, total: int, message: str) -> None:

@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import asdict
 from typing import Any
 
+from stash_sense.cli_output import column_width
 from stash_sense.evaluate.metrics import Figures, Prediction, ScoreSet, Truth, recommend, thin
 from stash_sense.evaluate.store import EVALUATED, Evaluation, EvaluationStore, SceneRow
 
@@ -128,11 +129,12 @@ def render_table(report: dict[str, Any]) -> str:
     ]
     for reason, count in sorted(scenes["skipped_reasons"].items()):
         lines.append(f"  skipped {count}: {reason}")
+    names = column_width([v["name"] for v in report["variants"]], "variant")
     lines += [
         "",
         f"auto threshold {report['auto_threshold']:.2f} with >= {settings['auto_min_frames']} "
         f"frames; target precision {settings['target_precision']:.2f}",
-        f"{'variant':<36} {'P auto':>7} {'R auto':>7} {'R seen':>7} "
+        f"{'variant':<{names}} {'P auto':>7} {'R auto':>7} {'R seen':>7} "
         f"{'P prop':>7} {'R prop':>7}  recommended threshold (P, R kept)",
     ]
     for v in report["variants"]:
@@ -143,21 +145,22 @@ def render_table(report: dict[str, Any]) -> str:
             else "none reaches the target"
         )
         lines.append(
-            f"{v['name'][:36]:<36} {_pct(auto['precision']):>7} {_pct(auto['recall']):>7} "
+            f"{v['name']:<{names}} {_pct(auto['precision']):>7} {_pct(auto['recall']):>7} "
             f"{_pct(auto['recall_seen']):>7} {_pct(prop['precision']):>7} "
             f"{_pct(prop['recall']):>7}  {advice}"
         )
-    lines += ["", f"{'scene':>7}  {'hits':<28} {'misses':<28} false alarms"]
-    for scene in report["per_scene"]:
-        if "hits" not in scene:
-            continue
+    scored = [s for s in report["per_scene"] if "hits" in s]
+    hits = column_width([_ids(s["hits"]) for s in scored], "hits")
+    misses = column_width([_ids(s["misses"]) for s in scored], "misses")
+    lines += ["", f"{'scene':>7}  {'hits':<{hits}} {'misses':<{misses}} false alarms"]
+    for scene in scored:
         lines.append(
-            f"{scene['scene_id']:>7}  {_ids(scene['hits']):<28} {_ids(scene['misses']):<28} "
-            f"{_ids(scene['false_alarms'])}"
+            f"{scene['scene_id']:>7}  {_ids(scene['hits']):<{hits}} "
+            f"{_ids(scene['misses']):<{misses}} {_ids(scene['false_alarms'])}"
         )
     return "\n".join(lines)
 
 
 def _ids(ids: list[str]) -> str:
-    text = ", ".join(i.split(":", 1)[-1][:8] for i in ids)
-    return text or "-"
+    """Join universal ids whole: a cut id cannot be looked up."""
+    return ", ".join(ids) or "-"

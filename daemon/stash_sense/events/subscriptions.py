@@ -41,6 +41,8 @@ class SubscriptionListener:
         self._max_backoff = max_backoff
         self._first_backoff = first_backoff
         self.connected = False
+        # Logged once when the subscriptions drop, and once when they are back.
+        self._down = False
 
     async def run(self) -> None:
         """Listen forever."""
@@ -51,7 +53,8 @@ class SubscriptionListener:
                 await self._trigger("subscription (re)connected")
                 await self._listen()
             except* StashError as group:
-                if self.connected or delay == self._first_backoff:
+                if not self._down:
+                    self._down = True
                     _LOGGER.warning(
                         "Stash subscriptions dropped, reconnecting: %s", group.exceptions[0]
                     )
@@ -70,9 +73,16 @@ class SubscriptionListener:
             group.create_task(self._jobs())
             group.create_task(self._scans())
 
+    def _subscribed(self) -> None:
+        """Note an open subscription: an outage, if any, is over."""
+        self.connected = True
+        if self._down:
+            self._down = False
+            _LOGGER.info("Stash subscriptions reconnected")
+
     async def _jobs(self) -> None:
         """Trigger a reconcile when a scan or generate job finishes."""
-        async for event in self._stash.subscribe_jobs():
+        async for event in self._stash.subscribe_jobs(self._subscribed):
             self.connected = True
             finished = event.type == "REMOVE" and event.status == "FINISHED"
             if finished and event.description.startswith(_TRIGGERING_JOBS):
@@ -81,7 +91,7 @@ class SubscriptionListener:
 
     async def _scans(self) -> None:
         """Trigger a reconcile when a scan completes."""
-        async for _ in self._stash.subscribe_scan_complete():
+        async for _ in self._stash.subscribe_scan_complete(self._subscribed):
             self.connected = True
             await self._trigger("scan complete")
         raise _Ended("scan subscription ended")

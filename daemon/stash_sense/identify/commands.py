@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import sys
 from pathlib import Path
 
+from stash_sense.cli_output import column_width, print_error
 from stash_sense.config import Config
 from stash_sense.config.paths import database_file
 from stash_sense.faces.result import SceneResult
 from stash_sense.faces.source import resolve_source
 from stash_sense.faces.types import FaceError, VideoError
 from stash_sense.identify.backfill import BACKFILL, PRIORITY, RESOURCE, BackfillArgs
+from stash_sense.identify.daemon_probe import daemon_answers, health_url
 from stash_sense.identify.job import universal_id
 from stash_sense.identify.service import FaceService, FacesUnavailable, build_face_service
 from stash_sense.queue import Job, JobStore
@@ -22,10 +25,16 @@ from stash_sense.stash.errors import StashError
 from stash_sense.store import Database, StoreError
 
 _POLL_SECONDS = 1.0
+# Ask the daemon whether it still runs every this many polls while following.
+_PROBE_EVERY = 5
 
 
 async def enqueue_backfill(config: Config, *, wait: bool) -> int:
-    """Queue the backfill job (once) and optionally follow it; return the exit code."""
+    """Queue the backfill job (once) and optionally follow it; return the exit code.
+
+    Only a running daemon works through the queue: when its health route does not
+    answer, say so instead of waiting for a job nothing will start.
+    """
     db = Database(database_file(config), busy_timeout_ms=config.store.busy_timeout_ms)
     try:
         await db.open()
@@ -49,17 +58,32 @@ async def enqueue_backfill(config: Config, *, wait: bool) -> int:
         job = result.job
         verb = "Queued" if result.created else "Already queued"
         print(f"{verb} backfill as job {job.id}; follow it at GET /api/v1/jobs/{job.id}")
+        if not await daemon_answers(config):
+            print(_no_daemon(config))
+            # With --wait nothing would ever finish: fail rather than hang.
+            return 1 if wait else 0
         if not wait:
             return 0
-        final = await _follow(store, job)
+        final = await _follow(store, job, config)
+        if final is None:
+            print(_no_daemon(config))
+            return 1
         return 0 if final.state.value == "succeeded" else 1
     finally:
         await db.close(checkpoint=False)
 
 
-async def _follow(store: JobStore, job: Job) -> Job:
-    """Print a progress line until the job finishes (the daemon must be running)."""
-    while True:
+def _no_daemon(config: Config) -> str:
+    """Say that the queued job waits for the daemon."""
+    return (
+        f"No daemon answers at {health_url(config)}: the queued backfill will start "
+        "when the daemon runs (`stash-sense run`)."
+    )
+
+
+async def _follow(store: JobStore, job: Job, config: Config) -> Job | None:
+    """Print a progress line until the job finishes; None when the daemon stops answering."""
+    for poll in itertools.count(1):
         current = await store.get(job.id) or job
         progress = current.progress
         total = progress.total or 0
@@ -76,7 +100,11 @@ async def _follow(store: JobStore, job: Job) -> Job:
             if current.last_error:
                 print(f"{current.state}: {current.last_error}", file=sys.stderr)
             return current
+        if poll % _PROBE_EVERY == 0 and not await daemon_answers(config):
+            print()
+            return None
         await asyncio.sleep(_POLL_SECONDS)
+    raise AssertionError("unreachable")
 
 
 async def identify_command(
@@ -89,7 +117,7 @@ async def identify_command(
         try:
             await faces.pipeline()
         except FacesUnavailable as err:
-            print(f"error: {err}", file=sys.stderr)
+            print_error(str(err), as_json=as_json)
             return 1
         return await _identify(config, faces, scene_id=scene_id, video=video, as_json=as_json)
     finally:
@@ -110,17 +138,17 @@ async def _identify(
             async with StashClient(config.stash) as stash:
                 scene = await stash.find_scene(scene_id)
         except StashError as err:
-            print(f"error: {err}", file=sys.stderr)
+            print_error(str(err), as_json=as_json)
             return 1
         if scene is None or scene.primary_file is None:
-            print(f"error: scene {scene_id} not found in Stash or has no file", file=sys.stderr)
+            print_error(f"scene {scene_id} not found in Stash or has no file", as_json=as_json)
             return 1
         try:
             source = resolve_source(
                 scene.primary_file.path, scene.paths.stream, config.faces.path_mappings
             )
         except VideoError as err:
-            print(f"error: {err}", file=sys.stderr)
+            print_error(str(err), as_json=as_json)
             return 1
         location, description = source.location, source.description
         if config.stash.api_key and not source.is_local:
@@ -135,7 +163,7 @@ async def _identify(
             location, description=description, http_headers=headers, tagged=tagged
         )
     except FaceError as err:
-        print(f"error: {err}", file=sys.stderr)
+        print_error(str(err), as_json=as_json)
         return 1
     if as_json:
         print(json.dumps(result.to_json(), indent=2))
@@ -152,8 +180,8 @@ def render_table(result: SceneResult) -> str:
         f"{result.faces_detected} faces detected, {result.faces_kept} kept, "
         f"{len(result.persons)} persons ({len(result.unknown)} unknown)",
         "",
-        f"{'#':>2}  {'performer':<40} {'confidence':>10} {'frames':>6}  alternatives / reason",
     ]
+    rows = []
     for person in result.persons:
         if person.best is not None:
             who = f"{person.best.name} ({person.best.universal_id})"
@@ -161,10 +189,13 @@ def render_table(result: SceneResult) -> str:
             extra = ", ".join(f"{a.name} {a.confidence:.2f}" for a in person.alternatives)
         else:
             who, confidence, extra = "unknown", "-", person.reason
-        number = person.index + 1
-        lines.append(
-            f"{number:>2}  {who[:40]:<40} {confidence:>10} {person.frame_count:>6}  {extra}"
-        )
+        rows.append((person.index + 1, who, confidence, person.frame_count, extra))
+    width = column_width([row[1] for row in rows], "performer")
+    lines.append(
+        f"{'#':>2}  {'performer':<{width}} {'confidence':>10} {'frames':>6}  alternatives / reason"
+    )
+    for number, who, confidence, frames, extra in rows:
+        lines.append(f"{number:>2}  {who:<{width}} {confidence:>10} {frames:>6}  {extra}")
     stages = ", ".join(f"{k} {v:.0f} ms" for k, v in result.timings_ms.items())
     lines += [
         "",

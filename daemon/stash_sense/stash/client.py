@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Iterable, Mapping
+from collections.abc import AsyncGenerator, Callable, Iterable, Mapping
 from typing import Any, Literal
 
 from .connection import StashConnection
@@ -181,13 +181,17 @@ class StashClient(StashConnection):
         boxes = data["configuration"]["general"].get("stashBoxes") or ()
         return [StashBox.from_json(b) for b in boxes]
 
-    async def subscribe_jobs(self) -> AsyncGenerator[JobEvent, None]:
+    async def subscribe_jobs(
+        self, on_subscribed: Callable[[], None] | None = None
+    ) -> AsyncGenerator[JobEvent, None]:
         """Yield job queue events until the socket drops (StashUnavailable)."""
-        async for data in self.subscribe("JobsSubscribe"):
+        async for data in self.subscribe("JobsSubscribe", on_subscribed=on_subscribed):
             yield JobEvent.from_json(data["jobsSubscribe"])
 
-    async def subscribe_scan_complete(self) -> AsyncGenerator[bool, None]:
+    async def subscribe_scan_complete(
+        self, on_subscribed: Callable[[], None] | None = None
+    ) -> AsyncGenerator[bool, None]:
         """Yield True per finished scan or clean until the socket drops (StashUnavailable)."""
-        async for data in self.subscribe("ScanCompleteSubscribe"):
+        async for data in self.subscribe("ScanCompleteSubscribe", on_subscribed=on_subscribed):
             if data.get("scanCompleteSubscribe"):
                 yield True

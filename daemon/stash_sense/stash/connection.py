@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
 from types import TracebackType
 from typing import Any, Self
 
@@ -20,6 +20,7 @@ from ..config.model import StashConfig
 from . import operations
 from .errors import StashError, StashIncompatible, StashQueryError, StashUnavailable
 from .ratelimit import RateLimiter
+from .retrylog import RetryLog
 from .schema_check import (
     INTROSPECTION_DOCUMENT,
     INTROSPECTION_NAME,
@@ -81,6 +82,7 @@ class StashConnection:
         self._headers = {API_KEY_HEADER: config.api_key} if config.api_key else {}
         self._timeout = config.timeout_seconds
         self._max_retries = config.max_retries
+        self._retry_log = RetryLog(log, "Stash")
         self._backoff_base = backoff_base_seconds
         self._backoff_max = backoff_max_seconds
         self._heartbeat = heartbeat_seconds
@@ -137,9 +139,15 @@ class StashConnection:
             raise StashIncompatible(problems)
 
     async def subscribe(
-        self, operation: str, variables: Mapping[str, Any] | None = None
+        self,
+        operation: str,
+        variables: Mapping[str, Any] | None = None,
+        *,
+        on_subscribed: Callable[[], None] | None = None,
     ) -> AsyncGenerator[dict[str, Any], None]:
         """Yield each event's `data`; raise StashUnavailable when the socket drops.
+
+        `on_subscribed` is called once the socket is open, before any event.
 
         Use it under `contextlib.aclosing` so leaving the loop closes the socket at once.
         """
@@ -167,6 +175,8 @@ class StashConnection:
             try:
                 await transport.connect()
                 log.debug("%s: subscribed", op.name)
+                if on_subscribed is not None:
+                    on_subscribed()
                 async with contextlib.aclosing(transport.subscribe(request)) as results:
                     async for result in results:
                         if result.errors:
@@ -217,14 +227,17 @@ class StashConnection:
                     error = StashError(f"{name}: Stash answered without data")
                 else:
                     log.debug("%s: %.0f ms", name, (loop.time() - started) * 1000)
+                    self._retry_log.answered()
                     return result.data
+            if not isinstance(error, StashUnavailable):
+                self._retry_log.answered()  # it answered, if only with an error
             if not isinstance(error, StashUnavailable) or attempt >= self._max_retries:
                 if attempt:
                     error.args = (f"{error} (after {attempt + 1} attempts)",)
                 raise error from None
             delay = self._delay(attempt, error)
             attempt += 1
-            log.info("%s; retry %d/%d in %.1f s", error, attempt, self._max_retries, delay)
+            self._retry_log.retrying(error, attempt, self._max_retries, delay)
             await asyncio.sleep(delay)
 
     def _delay(self, attempt: int, error: StashUnavailable) -> float:

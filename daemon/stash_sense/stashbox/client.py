@@ -19,6 +19,7 @@ from ..stash.errors import StashError
 from ..stash.models import Fingerprint
 from ..stash.operations import Operation, load_package
 from ..stash.ratelimit import RateLimiter
+from ..stash.retrylog import RetryLog
 from ..stash.transport import (
     LazyTransport,
     error_messages,
@@ -90,6 +91,7 @@ class StashBoxClient:
         self._limiter = RateLimiter(requests_per_minute / 60.0)
         self._timeout = timeout_seconds
         self._max_retries = max_retries
+        self._retry_log = RetryLog(log, self._peer)
         self._backoff_base = backoff_base_seconds
         self._backoff_max = backoff_max_seconds
         self._http = LazyTransport(self.endpoint, headers=self._headers, session=session)
@@ -219,14 +221,17 @@ class StashBoxClient:
                     )
                 else:
                     log.debug("%s %s: %.0f ms", self._peer, op.name, (loop.time() - started) * 1e3)
+                    self._retry_log.answered()
                     return result.data
+            if not isinstance(error, StashBoxUnavailable):
+                self._retry_log.answered()  # it answered, if only with an error
             if not isinstance(error, StashBoxUnavailable) or attempt >= self._max_retries:
                 if attempt:
                     error.args = (f"{error} (after {attempt + 1} attempts)",)
                 raise error from None
             attempt += 1
             delay = self._delay(attempt, error)
-            log.info("%s; retry %d/%d in %.1f s", error, attempt, self._max_retries, delay)
+            self._retry_log.retrying(error, attempt, self._max_retries, delay)
             await asyncio.sleep(delay)
 
     def _error(self, exc: Exception, name: str) -> StashBoxError:
