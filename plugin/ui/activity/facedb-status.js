@@ -9,7 +9,7 @@
 
   function UpdateLine(props) {
     var update = props.update;
-    if (!update) return h("div", { className: "small text-muted stash-sense-facedb-update" }, "Not checked for updates yet.");
+    if (!update || !update.checked_at) return h("div", { className: "small text-muted stash-sense-facedb-update" }, "Not checked for updates yet.");
     var text = update.error
       ? "Update check failed: " + update.error
       : update.update_available
@@ -21,7 +21,7 @@
       "div",
       { className: "small stash-sense-facedb-update" + (update.error ? " text-warning" : "") },
       text,
-      update.checked_at ? " — checked " + S.core.format.relative(update.checked_at) : null
+      " — checked " + S.core.format.relative(update.checked_at)
     );
   }
 
