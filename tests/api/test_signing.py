@@ -48,3 +48,19 @@ async def test_crop_route_takes_a_signature_instead_of_the_token(
     # A signature is only for images: it never opens other routes.
     jobs = signer.sign("/api/v1/jobs")
     assert (await client.get(jobs)).status == 401
+
+
+async def test_evaluation_chart_takes_a_signature_on_get_only(
+    aiohttp_client: Any, tmp_path: Path
+) -> None:
+    app = build_app(daemon_config(tmp_path / "data"), TOKEN)
+    client = await aiohttp_client(app)
+    signer = app[SIGNER]
+    chart = signer.sign("/api/v1/evaluations/5/chart.svg")
+    # A valid signature passes authentication (and then finds no such evaluation).
+    assert (await client.get(chart)).status == 404
+    assert (await client.get("/api/v1/evaluations/5/chart.svg")).status == 401
+    # A signature never stands in for the token on a change, even on a signed path.
+    apply = signer.sign("/api/v1/evaluations/5/apply")
+    assert (await client.post(apply)).status == 401
+    assert (await client.get(signer.sign("/api/v1/evaluations/latest"))).status == 404

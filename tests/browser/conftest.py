@@ -138,8 +138,16 @@ class Stack:
         self.fake.library.plugin_settings[PLUGIN_ID] = dict(settings)
 
 
+@pytest.fixture
+def daemon_options() -> dict[str, Any]:
+    """Extra config sections for the stack's daemon; a test module overrides this."""
+    return {}
+
+
 @pytest_asyncio.fixture(loop_scope="session")
-async def stack(tmp_path: Path, face_kit: Kit) -> AsyncIterator[Stack]:
+async def stack(
+    tmp_path: Path, face_kit: Kit, daemon_options: dict[str, Any]
+) -> AsyncIterator[Stack]:
     """Start the fake Stash, a stash-box and the daemon; install the plugin from the daemon."""
     box = await FakeStashBox(api_key="box-key").start()
     box.catalogue.add_performer("Bob", id=BOB.partition(":")[2], disambiguation="the blue one")
@@ -159,6 +167,7 @@ async def stack(tmp_path: Path, face_kit: Kit) -> AsyncIterator[Stack]:
         },
         # The face database says "stashdb.org"; this stash-box lives on loopback.
         stashbox={"endpoint_domains": [f"stashdb.org={box.graphql_url}"]},
+        **daemon_options,
     )
     app = build_app(config, TOKEN)
     server = TestServer(app, host="127.0.0.1", port=config.server.port)

@@ -31,7 +31,8 @@ def middlewares(config: ServerConfig, token: str, signer: UrlSigner) -> list[Mid
     """Return the middlewares, outermost first.
 
     Health, the WebSocket (its token comes in the first message) and the plugin source
-    (Stash's plugin manager fetches it) need no bearer token; crops accept a signed URL.
+    (Stash's plugin manager fetches it) need no bearer token; crops and evaluation charts
+    accept a signed URL on GET.
     """
     return [
         cors_middleware(config.cors_origins),
@@ -41,7 +42,7 @@ def middlewares(config: ServerConfig, token: str, signer: UrlSigner) -> list[Mid
             frozenset({health.HEALTH_PATH, live.WS_PATH}),
             public_prefixes=(plugin_source.PREFIX,),
             signer=signer,
-            signed_prefixes=(scenes.CROPS_PREFIX,),
+            signed_prefixes=(scenes.CROPS_PREFIX, evaluate.CHARTS_PREFIX),
         ),
     ]
 

@@ -51,7 +51,8 @@ def auth_middleware(
 ) -> Middleware:
     """Require `Authorization: Bearer <token>` on every route but the public ones.
 
-    Under `signed_prefixes` a valid, unexpired `?exp=&sig=` pair stands in for the token.
+    Under `signed_prefixes` a valid, unexpired `?exp=&sig=` pair stands in for the token
+    on reads (GET, HEAD) only: a signature is for an `<img>`, never for a change.
     """
     expected = token.encode()
 
@@ -61,7 +62,8 @@ def auth_middleware(
         path = request.path
         if request.method == "OPTIONS" or path in public_paths or path.startswith(public_prefixes):
             return await handler(request)
-        if signer is not None and path.startswith(signed_prefixes) and "sig" in request.query:
+        signed = path.startswith(signed_prefixes) and "sig" in request.query
+        if signer is not None and signed and request.method in ("GET", "HEAD"):
             if not signer.valid(path, request.query.get("exp", ""), request.query["sig"]):
                 raise ApiError(401, "unauthorized", "expired or wrong image signature")
             return await handler(request)

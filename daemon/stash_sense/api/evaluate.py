@@ -14,11 +14,19 @@ from stash_sense.evaluate.chart import pr_chart
 from stash_sense.evaluate.service import NoRecommendation
 from stash_sense.evaluate.store import Evaluation
 from stash_sense.faces.matchers import MATCHERS
-from stash_sense.keys import AUTO_THRESHOLD, EVALUATIONS
+from stash_sense.keys import AUTO_THRESHOLD, EVALUATIONS, SIGNER
 
 routes = web.RouteTableDef()
 MAX_SCENES = 10_000
 DEFAULT_SCENES = 50
+# Charts are images for an `<img>`, so their GETs accept a signed URL (see api/app.py).
+CHARTS_PREFIX = "/api/v1/evaluations/"
+
+
+def _chart_urls(request: web.Request, evaluation_id: int) -> dict[str, str]:
+    """Return the chart's path and the same path signed for an `<img>` without the token."""
+    path = f"{CHARTS_PREFIX}{evaluation_id}/chart.svg"
+    return {"chart_url": path, "chart_signed_url": request.app[SIGNER].sign(path)}
 
 
 def _summary(evaluation: Evaluation) -> dict[str, Any]:
@@ -90,7 +98,7 @@ async def latest_evaluation(request: web.Request) -> web.Response:
         {
             **_summary(evaluation),
             "report": evaluation.report,
-            "chart_url": f"/api/v1/evaluations/{evaluation.id}/chart.svg",
+            **_chart_urls(request, evaluation.id),
             "auto_threshold": asdict(threshold),
         }
     )
@@ -107,7 +115,7 @@ async def get_evaluation(request: web.Request) -> web.Response:
         {
             **_summary(evaluation),
             "report": report,
-            "chart_url": f"/api/v1/evaluations/{evaluation.id}/chart.svg",
+            **_chart_urls(request, evaluation.id),
         }
     )
 

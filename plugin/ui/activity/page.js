@@ -1,5 +1,5 @@
 // The activity page (/plugins/stash-sense/activity): health, queue, running and failed
-// jobs, analyzers and identification coverage, each in its own panel.
+// jobs, analyzers, identification coverage and evaluation, each in its own panel.
 (function (S) {
   "use strict";
 
@@ -54,7 +54,8 @@
         busy: backfill.busy,
         actionError: backfill.error,
         onBackfill: function () { backfill.run("backfill", function () { return client.post("/api/v1/scenes/backfill"); }); },
-      })
+      }),
+      h(S.activity.EvaluationPanel, { client: client })
     );
   }
 
