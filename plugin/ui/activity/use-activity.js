@@ -41,6 +41,26 @@
     return old ? jobs.map(function (job) { return job.id === data.id ? merged : job; }) : [merged].concat(rest);
   }
 
+  // A refetch answers with the jobs as they were when it was sent: a job that a live
+  // change touched since then keeps its live state (newer progress, or gone if it ended).
+  function mergeFetched(fresh, current, liveAt, sent) {
+    var newer = function (id) { return (liveAt[id] || 0) > sent; };
+    var kept = [];
+    fresh.forEach(function (job) {
+      if (!newer(job.id)) {
+        kept.push(job);
+        return;
+      }
+      var live = current.find(function (c) { return c.id === job.id; });
+      if (live) kept.push(live);
+    });
+    current.forEach(function (job) {
+      var listed = fresh.some(function (f) { return f.id === job.id; });
+      if (!listed && newer(job.id)) kept.push(job);
+    });
+    return kept;
+  }
+
   S.activity.useActivity = function (client) {
     var pair = React.useState(null);
     var sources = pair[0];
@@ -49,13 +69,18 @@
     var setRunning = runningPair[1];
     var timer = React.useRef(null);
     var alive = React.useRef(true);
+    var liveAt = React.useRef({});
 
     var refetch = React.useCallback(function () {
       if (!client) return Promise.resolve();
+      var sent = performance.now();
       return fetchAll(client).then(function (fetched) {
         if (!alive.current) return;
         setSources(fetched);
-        setRunning(fetched.running.data ? fetched.running.data.jobs : []);
+        var fresh = fetched.running.data ? fetched.running.data.jobs : [];
+        setRunning(function (current) {
+          return mergeFetched(fresh, current, liveAt.current, sent);
+        });
       });
     }, [client]);
 
@@ -81,6 +106,7 @@
         refetch();
         return;
       }
+      liveAt.current[message.data.id] = performance.now();
       setRunning(function (jobs) { return applyJobChange(jobs, message.data); });
       // Progress moves bars only; any other change moves counts, lists and coverage.
       if (message.action !== "progress") refetchSoon();
