@@ -14,7 +14,7 @@ from pathlib import Path
 
 from stash_sense.config import load_config
 from stash_sense.daemon import build_app, serve
-from stash_sense.keys import JOB_REGISTRY
+from stash_sense.keys import DAEMON
 from stash_sense.logs import setup_logging
 from stash_sense.queue import JobContext, JobType, Resource
 
@@ -48,7 +48,7 @@ def main() -> None:
     config, _ = load_config(args.config)
     setup_logging(config.log.level, [config.server.token])
     app = build_app(config, config.server.token)
-    app[JOB_REGISTRY].register(sleep_job(args.done_file))
+    app[DAEMON].registry.register(sleep_job(args.done_file))
     asyncio.run(serve(app))
 
 

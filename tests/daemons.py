@@ -15,7 +15,7 @@ from aiohttp.test_utils import TestServer
 
 from stash_sense.config import Config
 from stash_sense.daemon import build_app
-from stash_sense.keys import DATABASE, JOB_QUEUE
+from stash_sense.keys import QUEUE, STORE
 from stash_sense.queue import Job, JobState
 from tests.faces.kit import Kit
 from tests.fakes.stash.server import FakeStash
@@ -45,11 +45,11 @@ class Daemon:
             return resp.status, await resp.json()
 
     async def jobs(self, job_type: str, *states: JobState) -> list[Job]:
-        page = await self.app[JOB_QUEUE].store.list(types=[job_type], states=states, limit=100_000)
+        page = await self.app[QUEUE].jobs.store.list(types=[job_type], states=states, limit=100_000)
         return page.jobs
 
     async def rows(self, sql: str, *params: Any) -> list[Any]:
-        return [tuple(r) for r in await self.app[DATABASE].fetch_all(sql, params)]
+        return [tuple(r) for r in await self.app[STORE].database.fetch_all(sql, params)]
 
 
 DaemonFactory = Callable[..., Awaitable[Daemon]]

@@ -19,10 +19,11 @@ from stash_sense.evaluate.context import evaluate_ctx
 from stash_sense.events.context import events_ctx, intake_ctx
 from stash_sense.facedb.context import facedb_ctx
 from stash_sense.identify.context import identify_ctx
-from stash_sense.keys import CHANGES, CONFIG, JOB_REGISTRY, SIGNER, STARTED_AT, TOKEN
+from stash_sense.keys import DAEMON
 from stash_sense.queue import JobRegistry
 from stash_sense.queue.context import maintenance_ctx, queue_ctx, workers_ctx
 from stash_sense.review.context import review_ctx
+from stash_sense.runtime import DaemonRuntime
 from stash_sense.stash.context import stash_ctx
 from stash_sense.store.context import store_ctx
 from stash_sense.tagging.context import tagging_ctx
@@ -37,12 +38,15 @@ def build_app(config: Config, token: str) -> web.Application:
         client_max_size=config.server.max_body_bytes,
         middlewares=api.middlewares(config.server, token, signer),
     )
-    app[CONFIG] = config
-    app[STARTED_AT] = time.time()
-    app[SIGNER] = signer
-    app[TOKEN] = token
-    app[JOB_REGISTRY] = JobRegistry()
-    app[CHANGES] = ChangeHub()
+    # Job types may be registered before start-up, so the registry comes with the app.
+    app[DAEMON] = DaemonRuntime(
+        config=config,
+        started_at=time.time(),
+        changes=ChangeHub(),
+        signer=signer,
+        token=token,
+        registry=JobRegistry(),
+    )
     app.on_shutdown.append(_close_changes)
     # Contexts start in this order and stop in reverse: workers stop before the Stash
     # client closes, and the database closes last. Every object is built and every
@@ -70,12 +74,12 @@ def build_app(config: Config, token: str) -> web.Application:
 
 async def _close_changes(app: web.Application) -> None:
     """End live subscriptions first, so open WebSockets never hold up shutdown."""
-    app[CHANGES].close()
+    app[DAEMON].changes.close()
 
 
 async def serve(app: web.Application) -> None:
     """Run the daemon until SIGTERM or SIGINT, then shut down in order."""
-    config = app[CONFIG]
+    config = app[DAEMON].config
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -1,57 +1,33 @@
-"""Typed keys for the objects the daemon keeps on its aiohttp application."""
+"""Typed keys for the objects the daemon keeps on its aiohttp application.
+
+Each key holds one domain's runtime objects; a start-up context publishes its
+domain's dataclass once every object in it exists.
+"""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from stash_sense.analyzers.service import AnalyzerService
-from stash_sense.api.signing import UrlSigner
-from stash_sense.changes import ChangeHub
-from stash_sense.config import Config
-from stash_sense.evaluate.calibration import AutoThreshold
-from stash_sense.evaluate.jobs import EvaluationJobs
-from stash_sense.events.first_run import FirstRun
-from stash_sense.events.intake import EventIntake
-from stash_sense.events.reconcile import Reconciler
-from stash_sense.facedb.service import FaceDbService
-from stash_sense.identify.job import SceneIdentifier
-from stash_sense.identify.service import FaceService
-from stash_sense.identify.store import IdentificationStore
-from stash_sense.queue import JobQueue, JobRegistry
-from stash_sense.review import ReviewQueue
-from stash_sense.scenes import SceneLedger
-from stash_sense.stash.client import StashClient
-from stash_sense.stash.monitor import StashStatus
-from stash_sense.store import Database
-from stash_sense.tagging.corrections import Corrections
-from stash_sense.tagging.engine import TaggingEngine
-from stash_sense.tagging.resolver import PerformerResolver
-from stash_sense.writes import AuditLog, InterruptedWrites
+from stash_sense.analyzers.runtime import AnalyzersRuntime
+from stash_sense.evaluate.runtime import EvaluateRuntime
+from stash_sense.events.runtime import EventsRuntime
+from stash_sense.facedb.runtime import FaceDbRuntime
+from stash_sense.identify.runtime import IdentifyRuntime
+from stash_sense.queue.runtime import QueueRuntime
+from stash_sense.review.runtime import ReviewRuntime
+from stash_sense.runtime import DaemonRuntime
+from stash_sense.stash.runtime import StashRuntime
+from stash_sense.store.runtime import StoreRuntime
+from stash_sense.tagging.runtime import TaggingRuntime
 
-CONFIG = web.AppKey("config", Config)
-STARTED_AT = web.AppKey("started_at", float)
-DATABASE = web.AppKey("database", Database)
-CHANGES = web.AppKey("changes", ChangeHub)
-JOB_REGISTRY = web.AppKey("job_registry", JobRegistry)
-JOB_QUEUE = web.AppKey("job_queue", JobQueue)
-STASH = web.AppKey("stash", StashClient)
-STASH_STATUS = web.AppKey("stash_status", StashStatus)
-EVENT_INTAKE = web.AppKey("event_intake", EventIntake)
-RECONCILER = web.AppKey("reconciler", Reconciler)
-FACES = web.AppKey("faces", FaceService)
-IDENTIFICATIONS = web.AppKey("identifications", IdentificationStore)
-SCENES = web.AppKey("scenes", SceneLedger)
-REVIEW = web.AppKey("review", ReviewQueue)
-IDENTIFIER = web.AppKey("identifier", SceneIdentifier)
-AUDIT = web.AppKey("audit", AuditLog)
-INTERRUPTED_WRITES = web.AppKey("interrupted_writes", InterruptedWrites)
-TAGGING = web.AppKey("tagging", TaggingEngine)
-ANALYZERS = web.AppKey("analyzers", AnalyzerService)
-FACEDB = web.AppKey("facedb", FaceDbService)
-LIBRARY = web.AppKey("library", FirstRun)
-AUTO_THRESHOLD = web.AppKey("auto_threshold", AutoThreshold)
-EVALUATIONS = web.AppKey("evaluations", EvaluationJobs)
-SIGNER = web.AppKey("signer", UrlSigner)
-TOKEN = web.AppKey("token", str)
-RESOLVER = web.AppKey("resolver", PerformerResolver)
-CORRECTIONS = web.AppKey("corrections", Corrections)
+DAEMON = web.AppKey("daemon", DaemonRuntime)
+STORE = web.AppKey("store", StoreRuntime)
+REVIEW = web.AppKey("review", ReviewRuntime)
+QUEUE = web.AppKey("queue", QueueRuntime)
+STASH = web.AppKey("stash", StashRuntime)
+IDENTIFY = web.AppKey("identify", IdentifyRuntime)
+FACEDB = web.AppKey("facedb", FaceDbRuntime)
+EVENTS = web.AppKey("events", EventsRuntime)
+EVALUATE = web.AppKey("evaluate", EvaluateRuntime)
+TAGGING = web.AppKey("tagging", TaggingRuntime)
+ANALYZERS = web.AppKey("analyzers", AnalyzersRuntime)

@@ -9,7 +9,7 @@ from typing import Any
 
 from stash_sense.config import Config
 from stash_sense.config.model import ConcurrencyConfig
-from stash_sense.keys import DATABASE
+from stash_sense.keys import STORE
 from stash_sense.scenes import SceneLedger
 from tests.daemons import AUTH, Daemon, DaemonFactory
 from tests.faces.kit import Kit
@@ -28,7 +28,7 @@ async def add_finished_job(
     daemon: Daemon, job_type: str, state: str, seconds: float, finished_at: float
 ) -> None:
     """Store a finished job that ran for `seconds` (as the queue records one)."""
-    await daemon.app[DATABASE].execute(
+    await daemon.app[STORE].database.execute(
         "INSERT INTO jobs (type, args, resource, state, max_attempts, run_at, created_at,"
         " updated_at, started_at, finished_at, last_error)"
         " VALUES (?, '{}', 'gpu', ?, 5, ?, ?, ?, ?, ?, ?)",
@@ -97,7 +97,7 @@ async def test_coverage_counts_stash_and_ledger_and_estimates(
     assert body["identify_mean_seconds"] is None and body["estimate_seconds"] is None
     assert body["backfill_job"] is None
 
-    ledger = SceneLedger(daemon.app[DATABASE])
+    ledger = SceneLedger(daemon.app[STORE].database)
     for scene in scenes[:3]:
         await ledger.mark_identified(int(scene.id), f"{scene.id}:x")
     await ledger.mark_identified(999, "999:x")

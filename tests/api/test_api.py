@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient
 from stash_sense.api import live, plugin_source
 from stash_sense.config import Config
 from stash_sense.daemon import build_app
-from stash_sense.keys import JOB_QUEUE, JOB_REGISTRY
+from stash_sense.keys import DAEMON, QUEUE
 from stash_sense.queue import JobState
 from stash_sense.queue.maintenance import PRUNE_JOBS
 
@@ -94,8 +94,8 @@ async def test_health_without_token_reports_stash_down(make_client: Any) -> None
 
 async def test_jobs_routes(make_client: Any) -> None:
     client = await make_client()
-    queue = client.app[JOB_QUEUE]
-    prune = client.app[JOB_REGISTRY].get(PRUNE_JOBS)
+    queue = client.app[QUEUE].jobs
+    prune = client.app[DAEMON].registry.get(PRUNE_JOBS)
     from stash_sense.queue.maintenance import PruneJobsArgs
 
     job = (await queue.enqueue(prune, PruneJobsArgs(), delay_seconds=3600)).job

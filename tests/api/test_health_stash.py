@@ -7,7 +7,7 @@ from typing import Any
 
 from stash_sense.daemon import build_app
 from stash_sense.events.reconcile import RECONCILE
-from stash_sense.keys import JOB_QUEUE, JOB_REGISTRY
+from stash_sense.keys import DAEMON, QUEUE
 from stash_sense.queue import JobState
 from stash_sense.queue.maintenance import PRUNE_JOBS, PruneJobsArgs
 from tests.fakes.stash.sdl import schema_without
@@ -77,10 +77,10 @@ async def test_incompatible_stash_pauses_stash_work(
     assert any("FindScene" in p and "files" in p for p in body["stash"]["problems"])
 
     # Stash-dependent jobs wait instead of failing; Stash-free maintenance still runs.
-    queue = client.app[JOB_QUEUE]
+    queue = client.app[QUEUE].jobs
     reconcile = await queue.store.list(types=[RECONCILE])
     assert [j.state for j in reconcile.jobs] == [JobState.QUEUED]
-    prune = client.app[JOB_REGISTRY].get(PRUNE_JOBS)
+    prune = client.app[DAEMON].registry.get(PRUNE_JOBS)
     job = (await queue.enqueue(prune, PruneJobsArgs())).job
 
     async def pruned() -> bool:
@@ -102,7 +102,7 @@ async def test_stash_coming_up_later_releases_waiting_jobs(
     async with FakeStash(port=port):
 
         async def reconciled() -> bool:
-            page = await client.app[JOB_QUEUE].store.list(
+            page = await client.app[QUEUE].jobs.store.list(
                 types=[RECONCILE], states=[JobState.SUCCEEDED]
             )
             return page.total >= 1

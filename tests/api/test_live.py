@@ -10,7 +10,7 @@ import aiohttp
 from stash_sense import __version__
 from stash_sense.changes import Topic
 from stash_sense.daemon import build_app
-from stash_sense.keys import CHANGES
+from stash_sense.keys import DAEMON
 
 from ..helpers import TOKEN, daemon_config, eventually
 
@@ -24,7 +24,7 @@ async def _client(aiohttp_client: Any, tmp_path: Path) -> Any:
 
 async def test_changes_reach_an_authenticated_client(aiohttp_client: Any, tmp_path: Path) -> None:
     client = await _client(aiohttp_client, tmp_path)
-    hub = client.app[CHANGES]
+    hub = client.app[DAEMON].changes
     async with client.ws_connect("/api/v1/changes/ws", headers={"Origin": STASH}) as ws:
         await ws.send_json({"type": "auth", "token": TOKEN})
         assert await ws.receive_json(timeout=5) == {"type": "ready", "version": __version__}
@@ -57,4 +57,4 @@ async def test_wrong_token_and_foreign_origin_are_closed(
         "/api/v1/changes/ws", headers={"Origin": "http://evil.example"}
     ) as ws:
         assert (await ws.receive(timeout=5)).data == 4403
-    assert client.app[CHANGES].subscribers == 0
+    assert client.app[DAEMON].changes.subscribers == 0

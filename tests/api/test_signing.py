@@ -8,7 +8,7 @@ from typing import Any
 
 from stash_sense.api.signing import UrlSigner
 from stash_sense.daemon import build_app
-from stash_sense.keys import SIGNER
+from stash_sense.keys import DAEMON
 
 from ..helpers import TOKEN, daemon_config
 
@@ -34,7 +34,7 @@ async def test_crop_route_takes_a_signature_instead_of_the_token(
 ) -> None:
     app = build_app(daemon_config(tmp_path / "data"), TOKEN)
     client = await aiohttp_client(app)
-    signer = app[SIGNER]
+    signer = app[DAEMON].signer
     good = signer.sign("/api/v1/crops/99")
     # A valid signature passes authentication (and then finds no such crop).
     assert (await client.get(good)).status == 404
@@ -55,7 +55,7 @@ async def test_evaluation_chart_takes_a_signature_on_get_only(
 ) -> None:
     app = build_app(daemon_config(tmp_path / "data"), TOKEN)
     client = await aiohttp_client(app)
-    signer = app[SIGNER]
+    signer = app[DAEMON].signer
     chart = signer.sign("/api/v1/evaluations/5/chart.svg")
     # A valid signature passes authentication (and then finds no such evaluation).
     assert (await client.get(chart)).status == 404

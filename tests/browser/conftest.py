@@ -22,7 +22,7 @@ from aiohttp.test_utils import TestServer
 from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright
 
 from stash_sense.daemon import build_app
-from stash_sense.keys import IDENTIFICATIONS, JOB_QUEUE
+from stash_sense.keys import IDENTIFY, QUEUE
 from stash_sense.queue import Job
 from tests.daemons import AUTH, Daemon, stop
 from tests.faces.kit import ALICE, BOB, Kit
@@ -108,7 +108,7 @@ class Stack:
 
     async def tagged(self, scene_id: int) -> None:
         """Wait until the scene's newest identification was tagged (a job of its own)."""
-        results = self.app[IDENTIFICATIONS]
+        results = self.app[IDENTIFY].results
 
         async def done() -> bool:
             latest = await results.latest(scene_id)
@@ -118,7 +118,7 @@ class Stack:
 
     async def finished(self, job_id: int) -> Job:
         """Wait until a job is final; return it."""
-        store = self.app[JOB_QUEUE].store
+        store = self.app[QUEUE].jobs.store
 
         async def done() -> bool:
             job = await store.get(job_id)

@@ -27,7 +27,7 @@ HOSTILE = "<img src=x onerror=alert(1)>"
 
 def queue(stack: Stack) -> ReviewQueue:
     """Return the daemon's review queue."""
-    review: ReviewQueue = stack.app[REVIEW]
+    review: ReviewQueue = stack.app[REVIEW].queue
     return review
 
 

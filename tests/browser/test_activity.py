@@ -11,7 +11,7 @@ from playwright.async_api import Page
 
 from stash_sense.changes import Topic
 from stash_sense.changes.hub import DEFAULT_LIMIT
-from stash_sense.keys import CHANGES, DATABASE, JOB_QUEUE, JOB_REGISTRY
+from stash_sense.keys import DAEMON, QUEUE, STORE
 from stash_sense.queue import JobType, PermanentJobError, Resource
 from stash_sense.queue.registry import JobContext
 from tests.browser.conftest import Stack, UiPage
@@ -71,8 +71,8 @@ async def start_stepped(stack: Stack) -> tuple[SteppedJob, int]:
     """Register and queue a stepped job; return it and its id once it is running."""
     stepped = SteppedJob()
     job_type = stepped.job_type()
-    stack.app[JOB_REGISTRY].register(job_type)
-    job = (await stack.app[JOB_QUEUE].enqueue(job_type, StepArgs())).job
+    stack.app[DAEMON].registry.register(job_type)
+    job = (await stack.app[QUEUE].jobs.enqueue(job_type, StepArgs())).job
     await eventually(lambda: _state_is(stack, job.id, "running"))
     return stepped, job.id
 
@@ -81,8 +81,8 @@ async def fail_a_job(stack: Stack) -> tuple[FailsOnce, int]:
     """Register and queue a job that fails once; return it and its id once it failed."""
     fails = FailsOnce()
     job_type = fails.job_type()
-    stack.app[JOB_REGISTRY].register(job_type)
-    job = (await stack.app[JOB_QUEUE].enqueue(job_type, NoArgs())).job
+    stack.app[DAEMON].registry.register(job_type)
+    job = (await stack.app[QUEUE].jobs.enqueue(job_type, NoArgs())).job
     await stack.finished(job.id)
     return fails, job.id
 
@@ -174,7 +174,7 @@ async def test_resync_refetches_what_the_page_shows(stack: Stack, ui: UiPage) ->
     await failed.locator("text=No failed jobs.").wait_for()
     # A failed job written behind the hub's back: only a refetch can show it.
     now = time.time()
-    await stack.app[DATABASE].execute(
+    await stack.app[STORE].database.execute(
         "INSERT INTO jobs (type, args, resource, state, max_attempts, run_at, created_at,"
         " updated_at, finished_at, last_error) VALUES ('test.silent', '{}', 'cpu', 'failed',"
         " 1, ?, ?, ?, ?, 'written while the page was behind')",
@@ -182,7 +182,7 @@ async def test_resync_refetches_what_the_page_shows(stack: Stack, ui: UiPage) ->
     )
     # More changes than a subscriber may fall behind by, with no chance to send any:
     # the page's socket gets one resync instead of them.
-    hub = stack.app[CHANGES]
+    hub = stack.app[DAEMON].changes
     for i in range(DEFAULT_LIMIT + 1):
         hub.publish(Topic.WRITE, "test", {"id": i, "target": "scene:0", "action": "x"})
     await failed.locator(

@@ -92,7 +92,7 @@ async def test_evaluate_then_apply_the_recommendation(stack: Stack, ui: UiPage) 
 
 def point_source_at(stack: Stack, release: Path) -> None:
     """Point the daemon's `[facedb] source` at a local release zip."""
-    installer = stack.app[FACEDB].installer
+    installer = stack.app[FACEDB].service.installer
     installer.facedb = dataclasses.replace(installer.facedb, source=str(release))
 
 

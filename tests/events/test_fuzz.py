@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from stash_sense.identify import IDENTIFY_SCENE
-from stash_sense.keys import JOB_QUEUE
+from stash_sense.keys import QUEUE
 from tests.daemons import AUTH, Daemon, DaemonFactory
 
 JSON = st.recursive(
@@ -109,5 +109,5 @@ async def test_fuzzed_payloads(fuzz_daemon: Daemon, payload: Any) -> None:
     scene_id = 1_000_000 + count[0]
     ok, receipt = await daemon.post_event({"id": scene_id, "type": "Scene.Create.Post"})
     assert ok == 202 and receipt["status"] == "accepted"
-    job = await daemon.app[JOB_QUEUE].store.get(receipt["job_id"])
+    job = await daemon.app[QUEUE].jobs.store.get(receipt["job_id"])
     assert job is not None and job.args["scene_id"] == scene_id

@@ -10,7 +10,7 @@ import aiohttp
 
 from stash_sense.events.file_check import CHECK_SCENE_FILE
 from stash_sense.identify import IDENTIFY_SCENE
-from stash_sense.keys import DATABASE, STASH
+from stash_sense.keys import STASH, STORE
 from stash_sense.queue import JobState
 from stash_sense.writes.ids import new_mutation_id
 from tests.daemons import DaemonFactory, stop
@@ -72,7 +72,7 @@ async def test_own_writes_are_dropped_and_user_edits_recorded(
     alice = fake_stash.library.add_performer(name="Alice")
     bob = fake_stash.library.add_performer(name="Bob")
     daemon = await start_daemon(fake_stash)
-    stash = daemon.app[STASH]
+    stash = daemon.app[STASH].client
 
     await stash.bulk_update_scenes(
         [scene.id], performer_ids=[alice.id], mode="ADD", client_mutation_id=new_mutation_id()
@@ -161,7 +161,7 @@ async def test_unmapped_events_are_replayed_after_a_crash(
 ) -> None:
     daemon = await start_daemon()
     # Simulate a crash between storing an event and mapping it.
-    await daemon.app[DATABASE].execute(
+    await daemon.app[STORE].database.execute(
         "INSERT INTO events (received_at, type, object_id, payload) VALUES (0, ?, ?, ?)",
         ("Scene.Create.Post", 77, json.dumps({"id": 77, "type": "Scene.Create.Post"})),
     )

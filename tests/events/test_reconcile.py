@@ -12,7 +12,7 @@ import pytest
 from stash_sense.events.reconcile import RECONCILE, shift_timestamp
 from stash_sense.identify import IDENTIFY_SCENE
 from stash_sense.identify.backfill import BACKFILL
-from stash_sense.keys import DATABASE, RECONCILER, STARTED_AT
+from stash_sense.keys import DAEMON, EVENTS, STORE
 from stash_sense.queue import JobState
 from tests.daemons import AUTH, Daemon, DaemonFactory, stop
 from tests.faces.kit import Kit
@@ -22,7 +22,7 @@ from tests.helpers import eventually
 
 async def reconciled(daemon: Daemon) -> None:
     """Wait until a reconcile queued by this daemon's start-up has succeeded."""
-    started = daemon.app[STARTED_AT]
+    started = daemon.app[DAEMON].started_at
 
     async def done() -> bool:
         jobs = await daemon.jobs(RECONCILE, JobState.SUCCEEDED)
@@ -118,7 +118,7 @@ async def test_changed_primary_file_found_by_polling(
         path=str(face_kit.video), oshash="bbbbbbbbbbbbbbbb"
     )
     fake_stash.library.touch(stored)
-    await daemon.app[RECONCILER].request("test")
+    await daemon.app[EVENTS].reconciler.request("test")
     await eventually(lambda: identified(2))
 
 
@@ -167,7 +167,7 @@ async def _job_done(daemon: Daemon, job_id: int) -> bool:
 @pytest.mark.slow
 async def test_backfill_cli(tmp_path: Path, start_daemon: DaemonFactory) -> None:
     daemon = await start_daemon()
-    data_dir = Path(daemon.app[DATABASE].path).parent
+    data_dir = Path(daemon.app[STORE].database.path).parent
     env_cmd = [sys.executable, "-m", "stash_sense", "backfill"]
     config = tmp_path / "c.toml"
     config.write_text(f'[paths]\ndata_dir = "{data_dir}"\n')

@@ -6,7 +6,7 @@ import json
 import sqlite3
 import time
 
-from stash_sense.keys import DATABASE, REVIEW
+from stash_sense.keys import REVIEW, STORE
 from stash_sense.review import ReviewState
 from stash_sense.tagging.suggestion import KIND, PerformerSuggestion, payload_json
 from tests.daemons import DaemonFactory, stop
@@ -28,11 +28,11 @@ async def test_event_replayed_at_start_up_reaches_tagging(
         frames=9,
         identification_id=1,
     )
-    upserted = await first.app[REVIEW].upsert(
+    upserted = await first.app[REVIEW].queue.upsert(
         KIND, scene_id=7, subject=ALICE, payload=payload_json(suggestion), confidence=0.9
     )
     item_id = upserted.item.id
-    db_path = first.app[DATABASE].path
+    db_path = first.app[STORE].database.path
     await stop(first)
 
     # The scene's deletion was stored, but the process stopped before mapping it.
@@ -49,7 +49,7 @@ async def test_event_replayed_at_start_up_reaches_tagging(
     conn.close()
 
     second = await start_daemon(fake_stash, tagging={"mode": "review"})
-    item = await second.app[REVIEW].get(item_id)
+    item = await second.app[REVIEW].queue.get(item_id)
     assert item is not None and item.state is ReviewState.EXPIRED
     outcomes = await second.rows("SELECT outcome FROM events WHERE object_id = 7")
     assert outcomes == [("accepted",)]

@@ -14,7 +14,7 @@ from stash_sense.config import Config
 from stash_sense.config.model import ServerConfig
 from stash_sense.identify.backfill import BACKFILL
 from stash_sense.identify.daemon_probe import health_url
-from stash_sense.keys import DATABASE
+from stash_sense.keys import STORE
 from tests.daemons import DaemonFactory
 from tests.helpers import free_port
 
@@ -56,7 +56,7 @@ async def test_backfill_with_a_running_daemon_does_not_warn(
     tmp_path: Path, start_daemon: DaemonFactory
 ) -> None:
     daemon = await start_daemon()
-    data_dir = Path(daemon.app[DATABASE].path).parent
+    data_dir = Path(daemon.app[STORE].database.path).parent
     port = urlsplit(daemon.url).port
     assert port is not None
     run = await asyncio.to_thread(backfill, config_file(tmp_path, data_dir, port))

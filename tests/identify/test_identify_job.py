@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from stash_sense.keys import JOB_QUEUE
+from stash_sense.keys import QUEUE
 from stash_sense.queue import Job, JobState
 from tests.daemons import AUTH, Daemon, DaemonFactory
 from tests.faces.kit import ALICE, BOB, Kit, frames_with
@@ -22,7 +22,7 @@ NUM_FRAMES = 12
 
 async def finished(daemon: Daemon, job_id: int) -> Job:
     """Wait until a job reaches a final state and return it."""
-    store = daemon.app[JOB_QUEUE].store
+    store = daemon.app[QUEUE].jobs.store
 
     async def done() -> bool:
         job = await store.get(job_id)

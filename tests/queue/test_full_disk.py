@@ -19,7 +19,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from stash_sense.daemon import build_app
-from stash_sense.keys import DATABASE, JOB_QUEUE, JOB_REGISTRY
+from stash_sense.keys import DAEMON, QUEUE, STORE
 from stash_sense.queue import JobContext, JobState, JobType, Resource
 from stash_sense.store import Database
 from tests.daemons import AUTH
@@ -43,7 +43,7 @@ class Running:
 
     @property
     def db(self) -> Database:
-        return self.server.app[DATABASE]
+        return self.server.app[STORE].database
 
     async def health(self) -> dict[str, Any]:
         async with self.session.get(self.server.make_url("/api/v1/health")) as resp:
@@ -66,11 +66,11 @@ async def running(tmp_path: Path) -> AsyncIterator[Running]:
 
     async def writer(ctx: JobContext, _args: Args) -> None:
         attempts.append(ctx.job.attempts)
-        await app[DATABASE].execute("INSERT INTO filler VALUES (randomblob(?))", (HUGE,))
+        await app[STORE].database.execute("INSERT INTO filler VALUES (randomblob(?))", (HUGE,))
 
     app = build_app(daemon_config(tmp_path / "data"), TOKEN)
-    app[JOB_REGISTRY].register(JobType("test.fails_once", Args, handler, resource=Resource.CPU))
-    app[JOB_REGISTRY].register(JobType("test.writes", Args, writer, resource=Resource.IO))
+    app[DAEMON].registry.register(JobType("test.fails_once", Args, handler, resource=Resource.CPU))
+    app[DAEMON].registry.register(JobType("test.writes", Args, writer, resource=Resource.IO))
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     session = aiohttp.ClientSession()
@@ -102,8 +102,8 @@ def worker_tasks() -> list[asyncio.Task[Any]]:
 
 async def test_full_disk_keeps_workers_alive_and_the_queue_resumes(running: Running) -> None:
     app = running.server.app
-    queue = app[JOB_QUEUE]
-    enqueued = await queue.enqueue(app[JOB_REGISTRY].get("test.fails_once"), Args())
+    queue = app[QUEUE].jobs
+    enqueued = await queue.enqueue(app[DAEMON].registry.get("test.fails_once"), Args())
     job_id = enqueued.job.id
 
     async def started() -> bool:
@@ -159,9 +159,9 @@ async def test_a_job_whose_writes_are_refused_waits_without_burning_attempts(
     running: Running,
 ) -> None:
     app = running.server.app
-    queue = app[JOB_QUEUE]
+    queue = app[QUEUE].jobs
     await fill_up(running.db)
-    enqueued = await queue.enqueue(app[JOB_REGISTRY].get("test.writes"), Args())
+    enqueued = await queue.enqueue(app[DAEMON].registry.get("test.writes"), Args())
     job_id = enqueued.job.id
 
     async def refused_twice() -> bool:

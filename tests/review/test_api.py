@@ -34,7 +34,7 @@ def kinds() -> Kinds:
 async def client(aiohttp_client: ClientFactory, tmp_path: Path, kinds: Kinds) -> Client:
     app = build_app(daemon_config(tmp_path / "data", server={"max_body_bytes": 65536}), TOKEN)
     started = await aiohttp_client(app)
-    review = app[REVIEW]
+    review = app[REVIEW].queue
     for kind in (kinds.tag, kinds.delete, kinds.curation):
         review.register(kind)
     return started
@@ -42,7 +42,7 @@ async def client(aiohttp_client: ClientFactory, tmp_path: Path, kinds: Kinds) ->
 
 def review_of(client: Client) -> ReviewQueue:
     app: web.Application = client.app
-    return app[REVIEW]
+    return app[REVIEW].queue
 
 
 async def suggest(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from stash_sense.keys import DATABASE
+from stash_sense.keys import STORE
 from stash_sense.queue import JobState
 from tests.daemons import DaemonFactory
 from tests.faces.kit import ALICE, Kit
@@ -92,7 +92,7 @@ async def test_identification_never_tagged_is_tagged_by_the_next_identify(
     await identified(daemon)
     # As if the process had died after storing the identification, before tagging it.
     stash.library.scene(scene.id).performer_ids.clear()
-    await daemon.app[DATABASE].execute("UPDATE identifications SET tagged_at = NULL")
+    await daemon.app[STORE].database.execute("UPDATE identifications SET tagged_at = NULL")
 
     await daemon.session.post(path, headers=headers)
     await identified(daemon, 2)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
-from stash_sense.keys import AUDIT
+from stash_sense.keys import TAGGING
 from tests.daemons import AUTH, DaemonFactory
 
 
 async def test_audit_times_are_iso_8601_utc(start_daemon: DaemonFactory) -> None:
     daemon = await start_daemon()
-    audit = daemon.app[AUDIT]
+    audit = daemon.app[TAGGING].audit
     before = time.time()
     entry_id = await audit.begin(
         42, "add_performers", reason="auto", mutation_id="m1", before_ids=[], performer_ids=["7"]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from stash_sense.config.paths import DB_FILE
-from stash_sense.keys import AUDIT
+from stash_sense.keys import TAGGING
 from stash_sense.queue import JobState
 from stash_sense.store import Database
 from stash_sense.writes import RESOLVE_INTERRUPTED, AuditLog, new_mutation_id
@@ -76,7 +76,7 @@ async def test_interrupted_writes_are_resolved_when_stash_is_back(
         return bool(await daemon.jobs(RESOLVE_INTERRUPTED, JobState.SUCCEEDED))
 
     await eventually(resolved, timeout=20)
-    log = daemon.app[AUDIT]
+    log = daemon.app[TAGGING].audit
     entries = {i: await log.get(i) for i in (landed_id, lost_id, gone_id, renamed_id)}
     assert {i: (e.status if e else None) for i, e in entries.items()} == {
         landed_id: "applied",

@@ -13,7 +13,7 @@ from stash_sense.analyzers.state import AnalyzerState
 from stash_sense.api.errors import ApiError
 from stash_sense.api.params import json_body
 from stash_sense.api.serialize import iso, job_json
-from stash_sense.keys import ANALYZERS, JOB_QUEUE
+from stash_sense.keys import ANALYZERS, QUEUE
 from stash_sense.queue import Job
 
 routes = web.RouteTableDef()
@@ -24,9 +24,9 @@ _FALSE = {"", "0", "false", "no"}
 @routes.get("/api/v1/analyzers")
 async def list_analyzers(request: web.Request) -> web.Response:
     """List every analyzer with its schedule, last outcome, next run and live job."""
-    service = request.app[ANALYZERS]
+    service = request.app[ANALYZERS].service
     states = await service.states.all()
-    live = await service.runner.live_jobs(request.app[JOB_QUEUE])
+    live = await service.runner.live_jobs(request.app[QUEUE].jobs)
     items = [
         _analyzer_json(service, name, states.get(name, AnalyzerState(name)), live.get(name))
         for name in service.registry.names()
@@ -37,19 +37,19 @@ async def list_analyzers(request: web.Request) -> web.Response:
 @routes.post("/api/v1/analyzers/{name}/run")
 async def run_analyzer(request: web.Request) -> web.Response:
     """Queue a run now (`?full=true` ignores the watermark); a live run is returned instead."""
-    service = request.app[ANALYZERS]
+    service = request.app[ANALYZERS].service
     name = _name(service, request)
     raw = request.query.get("full", "").lower()
     if raw not in _TRUE | _FALSE:
         raise ApiError(400, "bad_parameter", "full must be true or false")
-    result = await service.runner.enqueue(request.app[JOB_QUEUE], name, full=raw in _TRUE)
+    result = await service.runner.enqueue(request.app[QUEUE].jobs, name, full=raw in _TRUE)
     return web.json_response({"created": result.created, "job": job_json(result.job)}, status=202)
 
 
 @routes.put("/api/v1/analyzers/{name}/schedule")
 async def set_schedule(request: web.Request) -> web.Response:
     """Persist an analyzer's schedule and enabled flag, and reschedule it at once."""
-    service = request.app[ANALYZERS]
+    service = request.app[ANALYZERS].service
     name = _name(service, request)
     body = await json_body(request)
     if not isinstance(body, dict) or set(body) - {"schedule", "enabled"}:
@@ -65,7 +65,7 @@ async def set_schedule(request: web.Request) -> web.Response:
     except ScheduleError as err:
         raise ApiError(422, "invalid_schedule", str(err)) from None
     state = await service.states.get(name)
-    live = await service.runner.live_jobs(request.app[JOB_QUEUE])
+    live = await service.runner.live_jobs(request.app[QUEUE].jobs)
     return web.json_response(_analyzer_json(service, name, state, live.get(name)))
 
 

@@ -7,7 +7,7 @@ from aiohttp import web
 from stash_sense.api.errors import ApiError
 from stash_sense.api.params import id_param, int_param
 from stash_sense.api.serialize import audit_json
-from stash_sense.keys import AUDIT, TAGGING
+from stash_sense.keys import TAGGING
 from stash_sense.stash.errors import StashError
 from stash_sense.writes import UndoError
 
@@ -22,7 +22,7 @@ async def list_entries(request: web.Request) -> web.Response:
         raise ApiError(400, "bad_parameter", "scene must be a positive integer")
     limit = int_param(request, "limit", 50, lo=1, hi=500)
     offset = int_param(request, "offset", 0, lo=0, hi=10**9)
-    entries, total = await request.app[AUDIT].list(
+    entries, total = await request.app[TAGGING].audit.list(
         scene_id=int(scene) if scene else None, limit=limit, offset=offset
     )
     return web.json_response(
@@ -39,7 +39,7 @@ async def list_entries(request: web.Request) -> web.Response:
 async def undo(request: web.Request) -> web.Response:
     """Undo one write: remove what it added; those performers are not suggested again."""
     try:
-        entry = await request.app[TAGGING].undo(id_param(request))
+        entry = await request.app[TAGGING].engine.undo(id_param(request))
     except UndoError as err:
         raise ApiError(409, "conflict", str(err)) from None
     except StashError as err:

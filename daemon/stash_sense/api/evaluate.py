@@ -14,7 +14,7 @@ from stash_sense.evaluate.chart import pr_chart
 from stash_sense.evaluate.service import NoRecommendation
 from stash_sense.evaluate.store import Evaluation
 from stash_sense.faces.matchers import MATCHERS
-from stash_sense.keys import AUTO_THRESHOLD, EVALUATIONS, SIGNER
+from stash_sense.keys import DAEMON, EVALUATE
 
 routes = web.RouteTableDef()
 MAX_SCENES = 10_000
@@ -26,7 +26,7 @@ CHARTS_PREFIX = "/api/v1/evaluations/"
 def _chart_urls(request: web.Request, evaluation_id: int) -> dict[str, str]:
     """Return the chart's path and the same path signed for an `<img>` without the token."""
     path = f"{CHARTS_PREFIX}{evaluation_id}/chart.svg"
-    return {"chart_url": path, "chart_signed_url": request.app[SIGNER].sign(path)}
+    return {"chart_url": path, "chart_signed_url": request.app[DAEMON].signer.sign(path)}
 
 
 def _summary(evaluation: Evaluation) -> dict[str, Any]:
@@ -62,7 +62,7 @@ def _parse_start(data: Any) -> tuple[int, int, list[str], bool]:
 
 
 async def _evaluation(request: web.Request) -> Evaluation:
-    evaluation = await request.app[EVALUATIONS].service.store.get(id_param(request))
+    evaluation = await request.app[EVALUATE].jobs.service.store.get(id_param(request))
     if evaluation is None:
         raise ApiError(404, "not_found", "no such evaluation")
     return evaluation
@@ -73,7 +73,7 @@ async def start_evaluation(request: web.Request) -> web.Response:
     """Start an evaluation as low-priority jobs."""
     data = await json_body(request) if request.body_exists else {}
     scenes, seed, matchers, sweep = _parse_start(data)
-    evaluation_id, job = await request.app[EVALUATIONS].start(
+    evaluation_id, job = await request.app[EVALUATE].jobs.start(
         scenes=scenes, seed=seed, matchers=matchers, sweep=sweep
     )
     return web.json_response({"id": evaluation_id, "job": job_json(job)}, status=202)
@@ -83,17 +83,17 @@ async def start_evaluation(request: web.Request) -> web.Response:
 async def list_evaluations(request: web.Request) -> web.Response:
     """List evaluations, newest first."""
     limit = int_param(request, "limit", 20, lo=1, hi=200)
-    found = await request.app[EVALUATIONS].service.store.runs(limit)
+    found = await request.app[EVALUATE].jobs.service.store.runs(limit)
     return web.json_response({"evaluations": [_summary(e) for e in found]})
 
 
 @routes.get("/api/v1/evaluations/latest")
 async def latest_evaluation(request: web.Request) -> web.Response:
     """Return the newest evaluation's stored report, with the threshold in force."""
-    evaluation = await request.app[EVALUATIONS].service.store.latest()
+    evaluation = await request.app[EVALUATE].jobs.service.store.latest()
     if evaluation is None:
         raise ApiError(404, "not_found", "no evaluation has a report yet")
-    threshold = await request.app[AUTO_THRESHOLD].current()
+    threshold = await request.app[EVALUATE].threshold.current()
     return web.json_response(
         {
             **_summary(evaluation),
@@ -110,7 +110,7 @@ async def get_evaluation(request: web.Request) -> web.Response:
     evaluation = await _evaluation(request)
     report = evaluation.report
     if report is None:
-        report = await request.app[EVALUATIONS].service.report(evaluation.id)
+        report = await request.app[EVALUATE].jobs.service.report(evaluation.id)
     return web.json_response(
         {
             **_summary(evaluation),
@@ -124,7 +124,7 @@ async def get_evaluation(request: web.Request) -> web.Response:
 async def evaluation_chart(request: web.Request) -> web.Response:
     """Draw the evaluation's precision-recall curves as SVG."""
     evaluation = await _evaluation(request)
-    report = evaluation.report or await request.app[EVALUATIONS].service.report(evaluation.id)
+    report = evaluation.report or await request.app[EVALUATE].jobs.service.report(evaluation.id)
     return web.Response(text=pr_chart(report), content_type="image/svg+xml")
 
 
@@ -132,7 +132,7 @@ async def evaluation_chart(request: web.Request) -> web.Response:
 async def cancel_evaluation(request: web.Request) -> web.Response:
     """Cancel a live evaluation; the report keeps the scenes already evaluated."""
     evaluation = await _evaluation(request)
-    report = await request.app[EVALUATIONS].cancel(evaluation.id)
+    report = await request.app[EVALUATE].jobs.cancel(evaluation.id)
     if report is None:
         raise ApiError(409, "conflict", f"evaluation {evaluation.id} is already {evaluation.state}")
     return web.json_response({"id": evaluation.id, "state": "cancelled", "report": report})
@@ -143,7 +143,7 @@ async def apply_evaluation(request: web.Request) -> web.Response:
     """Record the evaluation's recommended threshold as the calibrated one."""
     evaluation = await _evaluation(request)
     try:
-        calibration = await request.app[EVALUATIONS].service.apply(evaluation.id)
+        calibration = await request.app[EVALUATE].jobs.service.apply(evaluation.id)
     except NoRecommendation as err:
         raise ApiError(409, "conflict", str(err)) from None
     return web.json_response(calibration.summary(), status=201)
@@ -153,8 +153,8 @@ async def apply_evaluation(request: web.Request) -> web.Response:
 async def list_calibrations(request: web.Request) -> web.Response:
     """Return the calibration history, newest first, and the threshold in force."""
     limit = int_param(request, "limit", 50, lo=1, hi=500)
-    found = await request.app[EVALUATIONS].service.store.calibrations(limit)
-    threshold = await request.app[AUTO_THRESHOLD].current()
+    found = await request.app[EVALUATE].jobs.service.store.calibrations(limit)
+    threshold = await request.app[EVALUATE].threshold.current()
     return web.json_response(
         {
             "auto_threshold": asdict(threshold),

@@ -7,7 +7,7 @@ from aiohttp import web
 from stash_sense.api.errors import ApiError
 from stash_sense.api.params import json_body
 from stash_sense.events.payload import InvalidEvent
-from stash_sense.keys import EVENT_INTAKE
+from stash_sense.keys import EVENTS
 
 routes = web.RouteTableDef()
 
@@ -17,7 +17,7 @@ async def stash_event(request: web.Request) -> web.Response:
     """Store one hook event and map it to work; answer 202 at once."""
     data = await json_body(request)
     try:
-        receipt = await request.app[EVENT_INTAKE].ingest(data)
+        receipt = await request.app[EVENTS].intake.ingest(data)
     except InvalidEvent as err:
         raise ApiError(422, "invalid_event", str(err)) from None
     body = {

@@ -11,7 +11,7 @@ from stash_sense.api.params import json_body, only_keys
 from stash_sense.api.serialize import iso, job_json
 from stash_sense.facedb.layout import FaceDbError, check_version
 from stash_sense.facedb.service import INSTALL, JOB_KEY, ROLLBACK, InstallArgs, RollbackArgs
-from stash_sense.keys import FACEDB, JOB_QUEUE
+from stash_sense.keys import FACEDB, QUEUE
 
 routes = web.RouteTableDef()
 
@@ -19,9 +19,9 @@ routes = web.RouteTableDef()
 @routes.get("/api/v1/facedb")
 async def status(request: web.Request) -> web.Response:
     """Describe the installed, loaded and newest known release and any running install."""
-    body = await request.app[FACEDB].status()
+    body = await request.app[FACEDB].service.status()
     body["update"]["checked_at"] = iso(body["update"]["checked_at"])
-    live = await request.app[JOB_QUEUE].store.live_by_keys([JOB_KEY])
+    live = await request.app[QUEUE].jobs.store.live_by_keys([JOB_KEY])
     body["job"] = job_json(live[0]) if live else None
     return web.json_response(body)
 
@@ -29,7 +29,7 @@ async def status(request: web.Request) -> web.Response:
 @routes.post("/api/v1/facedb/check")
 async def check(request: web.Request) -> web.Response:
     """Ask the release source for its newest release now."""
-    update = (await request.app[FACEDB].check()).json()
+    update = (await request.app[FACEDB].service.check()).json()
     update["checked_at"] = iso(update["checked_at"])
     return web.json_response(update)
 
@@ -61,7 +61,7 @@ async def rollback(request: web.Request) -> web.Response:
 
 async def _enqueue(request: web.Request, name: str, args: Any) -> web.Response:
     """Queue one install-type job unless one is already live."""
-    queue = request.app[JOB_QUEUE]
+    queue = request.app[QUEUE].jobs
     result = await queue.enqueue(queue.registry.get(name), args, idempotency_key=JOB_KEY)
     if not result.created:
         job = result.job

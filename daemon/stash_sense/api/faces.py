@@ -14,17 +14,7 @@ from stash_sense.api.serialize import iso, job_json
 from stash_sense.api.signing import UrlSigner
 from stash_sense.identify import identify_key
 from stash_sense.identify.faces_view import person_state
-from stash_sense.keys import (
-    AUDIT,
-    CORRECTIONS,
-    FACES,
-    IDENTIFICATIONS,
-    JOB_QUEUE,
-    RESOLVER,
-    REVIEW,
-    SIGNER,
-    STASH,
-)
+from stash_sense.keys import DAEMON, IDENTIFY, QUEUE, REVIEW, STASH, TAGGING
 from stash_sense.review.models import ItemFilter, ReviewItem
 from stash_sense.stash.errors import StashError
 from stash_sense.tagging.suggestion import KIND
@@ -40,22 +30,22 @@ async def scene_faces(request: web.Request) -> web.Response:
     """Describe the latest identification for the Faces tab (200 even when there is none)."""
     app = request.app
     scene_id = id_param(request)
-    live = await app[JOB_QUEUE].store.live_by_keys([identify_key(scene_id)])
+    live = await app[QUEUE].jobs.store.live_by_keys([identify_key(scene_id)])
     body: dict[str, Any] = {
         "scene_id": scene_id,
         "job": job_json(live[0]) if live else None,
         "identification": None,
         "persons": [],
     }
-    found = await app[IDENTIFICATIONS].latest(scene_id)
+    found = await app[IDENTIFY].results.latest(scene_id)
     if found is None:
         return web.json_response(body)
     result = found.result
     scene_performers, stash_error = await _scene_performers(request, scene_id)
-    items = await app[REVIEW].list(
+    items = await app[REVIEW].queue.list(
         ItemFilter(kinds=(KIND,), scene_ids=(scene_id,)), limit=_MAX_ITEMS
     )
-    audits = await app[AUDIT].for_scene(scene_id)
+    audits = await app[TAGGING].audit.for_scene(scene_id)
     persons = await asyncio.gather(
         *(
             _person(
@@ -89,7 +79,7 @@ async def _scene_performers(
 ) -> tuple[dict[str, str], str | None]:
     """Return the scene's performers by id (name), or an error text when Stash fails."""
     try:
-        scene = await request.app[STASH].find_scene(scene_id)
+        scene = await request.app[STASH].client.find_scene(scene_id)
     except StashError as err:
         return {}, str(err)
     if scene is None:
@@ -113,7 +103,7 @@ async def _person(
     local_id = None
     if universal_id:
         try:
-            local_id = (await app[RESOLVER].resolve(universal_id)).performer_id
+            local_id = (await app[TAGGING].resolver.resolve(universal_id)).performer_id
         except StashError:
             local_id = None
     state = person_state(
@@ -132,7 +122,7 @@ async def _person(
         "reason": person.get("reason", ""),
         "best": best,
         "alternatives": person.get("alternatives", []),
-        "evidence": [_evidence(app[SIGNER], face) for face in person.get("evidence", [])],
+        "evidence": [_evidence(app[DAEMON].signer, face) for face in person.get("evidence", [])],
         "local_performer_id": local_id,
         "reference_image_url": _reference_image(request, universal_id, local_id),
         "chosen_performer": _chosen(state.performer_id, scene_performers)
@@ -161,7 +151,7 @@ def _reference_image(
         # A path on Stash's origin: the plugin page loads it from there, with its session.
         return f"/performer/{local_id}/image"
     if universal_id:
-        info = request.app[FACES].performer_info(universal_id)
+        info = request.app[IDENTIFY].faces.performer_info(universal_id)
         if info is not None and info.image_url:
             return info.image_url
     return None
@@ -197,7 +187,7 @@ async def someone_else(request: web.Request) -> web.Response:
         or not performer_id.isdigit()
     ):
         raise ApiError(422, "unprocessable", "performer_id must be a Stash performer id (digits)")
-    found = await app[IDENTIFICATIONS].latest(scene_id)
+    found = await app[IDENTIFY].results.latest(scene_id)
     if found is None:
         raise ApiError(404, "not_found", f"scene {scene_id} has not been identified")
     if data.get("identification_id") not in (None, found.id):
@@ -207,7 +197,7 @@ async def someone_else(request: web.Request) -> web.Response:
         raise ApiError(404, "not_found", f"identification {found.id} has no person {index}")
     best = person.get("best")
     try:
-        correction = await app[CORRECTIONS].someone_else(
+        correction = await app[TAGGING].corrections.someone_else(
             scene_id,
             identification_id=found.id,
             person_index=index,

@@ -10,15 +10,7 @@ from aiohttp import web
 
 from stash_sense import __version__
 from stash_sense.api.serialize import iso
-from stash_sense.keys import (
-    AUTO_THRESHOLD,
-    DATABASE,
-    FACES,
-    JOB_QUEUE,
-    LIBRARY,
-    STARTED_AT,
-    STASH_STATUS,
-)
+from stash_sense.keys import DAEMON, EVALUATE, EVENTS, IDENTIFY, QUEUE, STASH, STORE
 
 routes = web.RouteTableDef()
 HEALTH_PATH = "/api/v1/health"
@@ -28,11 +20,11 @@ HEALTH_PATH = "/api/v1/health"
 async def health(request: web.Request) -> web.Response:
     """Report version, uptime, Stash, database and queue state; never needs a token."""
     app = request.app
-    db = app[DATABASE]
+    db = app[STORE].database
     readable = await db.ping()
     writable = db.health.ok
-    counts = await app[JOB_QUEUE].store.counts() if readable else {}
-    stash = app[STASH_STATUS]
+    counts = await app[QUEUE].jobs.store.counts() if readable else {}
+    stash = app[STASH].status
     database: dict[str, Any] = {
         "ok": readable and writable,
         "schema_version": await db.schema_version() if readable else None,
@@ -45,12 +37,12 @@ async def health(request: web.Request) -> web.Response:
     body = {
         "status": "ok" if database["ok"] and stash.ready else "degraded",
         "version": __version__,
-        "uptime_seconds": round(time.time() - app[STARTED_AT], 3),
+        "uptime_seconds": round(time.time() - app[DAEMON].started_at, 3),
         "stash": {**asdict(stash), "checked_at": iso(stash.checked_at)},
         "database": database,
         "queue": {state.value: n for state, n in counts.items()},
-        "faces": asdict(app[FACES].status),
-        "library": await app[LIBRARY].summary() if readable else None,
-        "tagging": {"auto_threshold": asdict(await app[AUTO_THRESHOLD].current())},
+        "faces": asdict(app[IDENTIFY].faces.status),
+        "library": await app[EVENTS].library.summary() if readable else None,
+        "tagging": {"auto_threshold": asdict(await app[EVALUATE].threshold.current())},
     }
     return web.json_response(body)

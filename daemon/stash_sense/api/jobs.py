@@ -7,7 +7,7 @@ from aiohttp import web
 from stash_sense.api.errors import ApiError
 from stash_sense.api.params import enum_list_param, id_param, int_param, list_param
 from stash_sense.api.serialize import job_json
-from stash_sense.keys import CONFIG, JOB_QUEUE
+from stash_sense.keys import DAEMON, QUEUE
 from stash_sense.queue import JobState, Resource
 
 routes = web.RouteTableDef()
@@ -18,7 +18,7 @@ RECENT_JOBS = 50
 @routes.get("/api/v1/jobs")
 async def list_jobs(request: web.Request) -> web.Response:
     """List jobs, newest first, filtered by state and type."""
-    queue = request.app[JOB_QUEUE]
+    queue = request.app[QUEUE].jobs
     limit = int_param(request, "limit", 50, lo=1, hi=500)
     offset = int_param(request, "offset", 0, lo=0, hi=10**9)
     page = await queue.store.list(
@@ -41,9 +41,9 @@ async def list_jobs(request: web.Request) -> web.Response:
 @routes.get("/api/v1/jobs/stats")
 async def job_stats(request: web.Request) -> web.Response:
     """Count jobs by state and by type, with each type's recent mean run time."""
-    store = request.app[JOB_QUEUE].store
+    store = request.app[QUEUE].jobs.store
     by_type = await store.counts_by_type()
-    concurrency = request.app[CONFIG].queue.concurrency
+    concurrency = request.app[DAEMON].config.queue.concurrency
     return web.json_response(
         {
             "by_state": {s.value: n for s, n in (await store.counts()).items()},
@@ -63,7 +63,7 @@ async def job_stats(request: web.Request) -> web.Response:
 @routes.get("/api/v1/jobs/{id}")
 async def get_job(request: web.Request) -> web.Response:
     """Return one job."""
-    job = await request.app[JOB_QUEUE].store.get(id_param(request))
+    job = await request.app[QUEUE].jobs.store.get(id_param(request))
     if job is None:
         raise ApiError(404, "not_found", "no such job")
     return web.json_response(job_json(job))
@@ -73,7 +73,7 @@ async def get_job(request: web.Request) -> web.Response:
 async def cancel_job(request: web.Request) -> web.Response:
     """Cancel a queued job, or ask a running one to stop."""
     job_id = id_param(request)
-    job = await request.app[JOB_QUEUE].cancel(job_id)
+    job = await request.app[QUEUE].jobs.cancel(job_id)
     if job is None:
         raise ApiError(404, "not_found", "no such job")
     if job.state in (JobState.SUCCEEDED, JobState.FAILED) or (
@@ -87,7 +87,7 @@ async def cancel_job(request: web.Request) -> web.Response:
 async def retry_job(request: web.Request) -> web.Response:
     """Queue a failed or cancelled job again."""
     job_id = id_param(request)
-    job = await request.app[JOB_QUEUE].retry(job_id)
+    job = await request.app[QUEUE].jobs.retry(job_id)
     if job is None:
         raise ApiError(404, "not_found", "no such job")
     if job.id == job_id and job.state is not JobState.QUEUED:

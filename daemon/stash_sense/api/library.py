@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from stash_sense.keys import LIBRARY
+from stash_sense.keys import EVENTS
 
 routes = web.RouteTableDef()
 
@@ -12,4 +12,4 @@ routes = web.RouteTableDef()
 @routes.get("/api/v1/library")
 async def library(request: web.Request) -> web.Response:
     """Report the never-identified count from the first start and the backfill offer."""
-    return web.json_response(await request.app[LIBRARY].summary())
+    return web.json_response(await request.app[EVENTS].library.summary())

@@ -12,7 +12,7 @@ from aiohttp import WSMsgType, hdrs, web
 
 from stash_sense import __version__
 from stash_sense.changes import ChangeHub, Topic
-from stash_sense.keys import CHANGES, CONFIG, TOKEN
+from stash_sense.keys import DAEMON
 
 _LOGGER = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -26,7 +26,7 @@ CLOSE_FORBIDDEN_ORIGIN = 4403
 @routes.get(WS_PATH)
 async def changes_ws(request: web.Request) -> web.StreamResponse:
     """Authenticate by the first message, then push every change until the client leaves."""
-    allowed = {o.rstrip("/") for o in request.app[CONFIG].server.cors_origins}
+    allowed = {o.rstrip("/") for o in request.app[DAEMON].config.server.cors_origins}
     origin = request.headers.get(hdrs.ORIGIN)
     ws = web.WebSocketResponse(heartbeat=30.0)
     await ws.prepare(request)
@@ -34,11 +34,11 @@ async def changes_ws(request: web.Request) -> web.StreamResponse:
     if origin is not None and origin.rstrip("/") not in allowed:
         await ws.close(code=CLOSE_FORBIDDEN_ORIGIN, message=b"origin not allowed")
         return ws
-    if not await _authenticate(ws, request.app[TOKEN]):
+    if not await _authenticate(ws, request.app[DAEMON].token):
         await ws.close(code=CLOSE_UNAUTHORIZED, message=b"unauthorized")
         return ws
     await ws.send_json({"type": "ready", "version": __version__})
-    pump = asyncio.ensure_future(_pump(ws, request.app[CHANGES]))
+    pump = asyncio.ensure_future(_pump(ws, request.app[DAEMON].changes))
     try:
         # The client sends nothing after auth; reading notices when it goes away.
         async for message in ws:

@@ -12,7 +12,7 @@ from aiohttp import web
 from stash_sense import __version__
 from stash_sense.api.errors import ApiError
 from stash_sense.config.model import ServerConfig
-from stash_sense.keys import CONFIG
+from stash_sense.keys import DAEMON
 from stash_sense.plugin_package import (
     ZIP_NAME,
     PluginPackage,
@@ -43,7 +43,7 @@ def public_url(server: ServerConfig) -> str:
 
 async def _package(request: web.Request) -> tuple[PluginPackage, datetime]:
     """Build the package (off the event loop) and look up its date."""
-    config = request.app[CONFIG]
+    config = request.app[DAEMON].config
 
     def work() -> tuple[PluginPackage, datetime]:
         package = build(

@@ -13,7 +13,7 @@ from aiohttp import web
 from stash_sense.api.errors import ApiError
 from stash_sense.api.params import enum_list_param, int_param, json_body, list_param, only_keys
 from stash_sense.api.serialize import iso
-from stash_sense.keys import REVIEW, SIGNER
+from stash_sense.keys import DAEMON, REVIEW
 from stash_sense.review import (
     BULK_MAX_ITEMS,
     AcceptTimeout,
@@ -70,7 +70,7 @@ async def list_items(request: web.Request) -> web.Response:
         min_confidence=_confidence_param(request, "min_confidence"),
         max_confidence=_confidence_param(request, "max_confidence"),
     )
-    review = request.app[REVIEW]
+    review = request.app[REVIEW].queue
     page = await review.list(filters, sort=sort, limit=limit, offset=offset)
     body = {
         "items": [item_json(review, i) for i in page.items],
@@ -84,7 +84,7 @@ async def list_items(request: web.Request) -> web.Response:
 @routes.get("/api/v1/review/items/{id}")
 async def get_item(request: web.Request) -> web.Response:
     """Return one item with its kind's extra details."""
-    review = request.app[REVIEW]
+    review = request.app[REVIEW].queue
     item = await review.get(_item_id(request))
     if item is None:
         raise ApiError(404, "not_found", "no such review item")
@@ -92,7 +92,7 @@ async def get_item(request: web.Request) -> web.Response:
         details = await review.describe(item)
     if isinstance(details.get("crop_urls"), list):
         # An <img> cannot send the token: it loads the signed URLs instead.
-        signer = request.app[SIGNER]
+        signer = request.app[DAEMON].signer
         details["crop_signed_urls"] = [signer.sign(str(u)) for u in details["crop_urls"]]
     return web.json_response({**item_json(review, item), "details": details})
 
@@ -107,7 +107,7 @@ async def accept_item(request: web.Request) -> web.Response:
     options = data.get("options", {})
     if not isinstance(options, dict):
         raise ApiError(422, "unprocessable", "options must be an object")
-    review = request.app[REVIEW]
+    review = request.app[REVIEW].queue
     with _domain_errors():
         item = await review.accept(item_id, confirm=confirm, options=options)
     return web.json_response(item_json(review, item))
@@ -131,7 +131,7 @@ async def _change_state(
     """Run a state change that takes no body (or `{}`) on the item in the path."""
     item_id = _item_id(request)
     only_keys(await _optional_body(request), ())
-    review = request.app[REVIEW]
+    review = request.app[REVIEW].queue
     with _domain_errors():
         item = await change(review, item_id)
     return web.json_response(item_json(review, item))
@@ -141,7 +141,7 @@ async def _change_state(
 async def bulk(request: web.Request) -> web.Response:
     """Accept or reject many items; each item gets its own result."""
     parsed = parse_bulk(await json_body(request))
-    review = request.app[REVIEW]
+    review = request.app[REVIEW].queue
     with _domain_errors():
         result = await review.bulk(
             parsed.action, ids=parsed.ids, filters=parsed.filters, confirm=parsed.confirm
@@ -152,7 +152,7 @@ async def bulk(request: web.Request) -> web.Response:
 @routes.get("/api/v1/review/counts")
 async def counts(request: web.Request) -> web.Response:
     """Count items per kind and state."""
-    review = request.app[REVIEW]
+    review = request.app[REVIEW].queue
     found = await review.counts()
     by_kind = {k: {s.value: n for s, n in c.items()} for k, c in found.by_kind.items()}
     # The review page asks before a bulk accept that may touch one of these.

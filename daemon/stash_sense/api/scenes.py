@@ -10,7 +10,7 @@ from stash_sense.api.params import id_param
 from stash_sense.api.serialize import iso, job_json
 from stash_sense.identify import IDENTIFY_SCENE, IdentifySceneArgs, identify_key
 from stash_sense.identify.backfill import BACKFILL, BackfillArgs
-from stash_sense.keys import CONFIG, DATABASE, IDENTIFICATIONS, JOB_QUEUE, SIGNER, STASH
+from stash_sense.keys import DAEMON, IDENTIFY, QUEUE, STASH, STORE
 from stash_sense.queue import JobState, Priority
 from stash_sense.scenes import SceneLedger
 from stash_sense.stash.errors import StashError, StashUnavailable
@@ -22,7 +22,7 @@ CROPS_PREFIX = "/api/v1/crops/"
 @routes.post("/api/v1/scenes/backfill")
 async def backfill(request: web.Request) -> web.Response:
     """Queue identification of every scene never identified, at low priority."""
-    queue = request.app[JOB_QUEUE]
+    queue = request.app[QUEUE].jobs
     result = await queue.enqueue(
         queue.registry.get(BACKFILL), BackfillArgs(), idempotency_key=BACKFILL
     )
@@ -34,17 +34,17 @@ async def coverage(request: web.Request) -> web.Response:
     """Count scenes in Stash, identified and never identified, and estimate a backfill."""
     app = request.app
     try:
-        total = await app[STASH].count_scenes()
+        total = await app[STASH].client.count_scenes()
     except StashUnavailable as err:
         raise ApiError(502, "upstream_unavailable", str(err)) from None
     except StashError as err:
         raise ApiError(502, "upstream_error", str(err)) from None
     # The ledger may still count a scene deleted behind the daemon's back: clamp to Stash.
-    identified = min(await SceneLedger(app[DATABASE]).identified_count(), total)
+    identified = min(await SceneLedger(app[STORE].database).identified_count(), total)
     never = total - identified
-    queue = app[JOB_QUEUE]
+    queue = app[QUEUE].jobs
     mean = await queue.store.mean_duration(IDENTIFY_SCENE, RECENT_JOBS)
-    workers = app[CONFIG].queue.concurrency.gpu
+    workers = app[DAEMON].config.queue.concurrency.gpu
     live = await queue.store.live_by_keys([BACKFILL])
     return web.json_response(
         {
@@ -64,7 +64,7 @@ async def identify(request: web.Request) -> web.Response:
     """Queue identification of one scene at high priority (`?force=true` redoes it)."""
     scene_id = id_param(request)
     force = request.query.get("force", "").lower() in ("1", "true", "yes")
-    queue = request.app[JOB_QUEUE]
+    queue = request.app[QUEUE].jobs
     job_type = queue.registry.get(IDENTIFY_SCENE)
     key = identify_key(scene_id)
     if force:
@@ -85,11 +85,11 @@ async def identify(request: web.Request) -> web.Response:
 async def identification(request: web.Request) -> web.Response:
     """Return the newest identification of a scene, with crop URLs."""
     scene_id = id_param(request)
-    found = await request.app[IDENTIFICATIONS].latest(scene_id)
+    found = await request.app[IDENTIFY].results.latest(scene_id)
     if found is None:
         raise ApiError(404, "not_found", f"scene {scene_id} has not been identified")
     result = found.result
-    signer = request.app[SIGNER]
+    signer = request.app[DAEMON].signer
     for person in result.get("persons", []):
         for face in person.get("evidence", []):
             crop_id = face.get("crop_id")
@@ -113,7 +113,7 @@ async def identification(request: web.Request) -> web.Response:
 @routes.get(CROPS_PREFIX + "{id}")
 async def crop(request: web.Request) -> web.Response:
     """Serve one face crop (JPEG) by id."""
-    data = await request.app[IDENTIFICATIONS].crop(id_param(request))
+    data = await request.app[IDENTIFY].results.crop(id_param(request))
     if data is None:
         raise ApiError(404, "not_found", "no such crop")
     return web.Response(

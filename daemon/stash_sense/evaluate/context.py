@@ -8,29 +8,20 @@ from aiohttp import web
 
 from stash_sense.evaluate.calibration import AutoThreshold
 from stash_sense.evaluate.jobs import EvaluationJobs
+from stash_sense.evaluate.runtime import EvaluateRuntime
 from stash_sense.evaluate.service import EvaluationService
 from stash_sense.evaluate.store import EvaluationStore
-from stash_sense.keys import (
-    AUTO_THRESHOLD,
-    CONFIG,
-    DATABASE,
-    EVALUATIONS,
-    FACES,
-    JOB_QUEUE,
-    JOB_REGISTRY,
-    STASH,
-)
+from stash_sense.keys import DAEMON, EVALUATE, IDENTIFY, QUEUE, STASH, STORE
 
 
 async def evaluate_ctx(app: web.Application) -> AsyncIterator[None]:
     """Provide the auto-apply threshold and register the evaluation jobs."""
-    config = app[CONFIG]
-    store = EvaluationStore(app[DATABASE])
+    config = app[DAEMON].config
+    store = EvaluationStore(app[STORE].database)
     threshold = AutoThreshold(config.tagging, config.faces.matcher, store)
-    service = EvaluationService(config, store, app[STASH], app[FACES], threshold)
-    jobs = EvaluationJobs(service, app[JOB_QUEUE])
-    app[JOB_REGISTRY].register(jobs.sample_type())
-    app[JOB_REGISTRY].register(jobs.scene_type())
-    app[AUTO_THRESHOLD] = threshold
-    app[EVALUATIONS] = jobs
+    service = EvaluationService(config, store, app[STASH].client, app[IDENTIFY].faces, threshold)
+    jobs = EvaluationJobs(service, app[QUEUE].jobs)
+    app[DAEMON].registry.register(jobs.sample_type())
+    app[DAEMON].registry.register(jobs.scene_type())
+    app[EVALUATE] = EvaluateRuntime(threshold, jobs)
     yield

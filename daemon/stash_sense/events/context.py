@@ -14,18 +14,9 @@ from stash_sense.events.file_check import FileCheck
 from stash_sense.events.first_run import FirstRun
 from stash_sense.events.intake import EventIntake
 from stash_sense.events.reconcile import Reconciler
+from stash_sense.events.runtime import EventsRuntime
 from stash_sense.events.subscriptions import SubscriptionListener
-from stash_sense.keys import (
-    CONFIG,
-    DATABASE,
-    EVENT_INTAKE,
-    JOB_QUEUE,
-    JOB_REGISTRY,
-    LIBRARY,
-    RECONCILER,
-    SCENES,
-    STASH,
-)
+from stash_sense.keys import DAEMON, EVENTS, IDENTIFY, QUEUE, STASH, STORE
 from stash_sense.lifecycle import background, every
 from stash_sense.store.watermarks import Watermarks
 
@@ -34,33 +25,33 @@ _LOGGER = logging.getLogger(__name__)
 
 async def events_ctx(app: web.Application) -> AsyncIterator[None]:
     """Build the intake and the reconciler and register their jobs; start nothing yet."""
-    config = app[CONFIG]
-    db, queue, stash, ledger = app[DATABASE], app[JOB_QUEUE], app[STASH], app[SCENES]
+    config = app[DAEMON].config
+    db, queue, stash = app[STORE].database, app[QUEUE].jobs, app[STASH].client
+    ledger = app[IDENTIFY].ledger
     first_run = FirstRun(
         stash, db, queue, backfill_on_first_run=config.events.backfill_on_first_run
     )
-    app[LIBRARY] = first_run
     reconciler = Reconciler(
         stash, ledger, queue, Watermarks(db), config.events, on_first_run=first_run.record
     )
-    registry = app[JOB_REGISTRY]
+    registry = app[DAEMON].registry
     registry.register(FileCheck(stash, ledger, queue).job_type())
     registry.register(reconciler.job_type())
-    app[EVENT_INTAKE] = EventIntake(db, queue, ledger, FeedbackLog(db))
-    app[RECONCILER] = reconciler
+    intake = EventIntake(db, queue, ledger, FeedbackLog(db))
+    app[EVENTS] = EventsRuntime(intake, reconciler, first_run)
     yield
 
 
 async def intake_ctx(app: web.Application) -> AsyncIterator[None]:
     """Map events stored before the last stop, reconcile, listen, prune old events."""
-    config = app[CONFIG]
-    intake, reconciler = app[EVENT_INTAKE], app[RECONCILER]
+    config = app[DAEMON].config
+    intake, reconciler = app[EVENTS].intake, app[EVENTS].reconciler
     replayed = await intake.replay_pending()
     if replayed:
         _LOGGER.info("Mapped %d events stored before the last stop", replayed)
     await reconciler.request("start-up")
     listener = SubscriptionListener(
-        app[STASH], reconciler.request, max_backoff=config.events.reconnect_max_seconds
+        app[STASH].client, reconciler.request, max_backoff=config.events.reconnect_max_seconds
     )
 
     async def reconcile() -> None:

@@ -10,34 +10,24 @@ from aiohttp import web
 from stash_sense.config.paths import CROPS_DIR, data_dir
 from stash_sense.identify.backfill import Backfill
 from stash_sense.identify.job import SceneIdentifier
+from stash_sense.identify.runtime import IdentifyRuntime
 from stash_sense.identify.service import build_face_service
 from stash_sense.identify.store import IdentificationStore
-from stash_sense.keys import (
-    CHANGES,
-    CONFIG,
-    DATABASE,
-    FACES,
-    IDENTIFICATIONS,
-    IDENTIFIER,
-    JOB_QUEUE,
-    JOB_REGISTRY,
-    SCENES,
-    STASH,
-)
+from stash_sense.keys import DAEMON, IDENTIFY, QUEUE, STASH, STORE
 from stash_sense.lifecycle import background
 from stash_sense.scenes import SceneLedger
 
 
 async def identify_ctx(app: web.Application) -> AsyncIterator[None]:
     """Load the face models in the background; register `identify_scene` and backfill."""
-    config = app[CONFIG]
-    db, stash, queue = app[DATABASE], app[STASH], app[JOB_QUEUE]
+    config = app[DAEMON].config
+    db, stash, queue = app[STORE].database, app[STASH].client, app[QUEUE].jobs
     faces = build_face_service(config)
     results = IdentificationStore(
         db,
         data_dir(config) / CROPS_DIR,
         max_crop_bytes=config.faces.crops_max_mb * 1_048_576,
-        changes=app[CHANGES],
+        changes=app[DAEMON].changes,
     )
     ledger = SceneLedger(db)
     identifier = SceneIdentifier(
@@ -48,13 +38,10 @@ async def identify_ctx(app: web.Application) -> AsyncIterator[None]:
         path_mappings=config.faces.path_mappings,
         api_key=config.stash.api_key,
     )
-    app[FACES] = faces
-    app[IDENTIFICATIONS] = results
-    app[SCENES] = ledger
-    app[IDENTIFIER] = identifier
-    registry = app[JOB_REGISTRY]
+    registry = app[DAEMON].registry
     registry.register(identifier.job_type())
     registry.register(Backfill(stash, ledger, queue, config.events.reconcile_page_size).job_type())
+    app[IDENTIFY] = IdentifyRuntime(faces, results, ledger, identifier)
 
     async def preload() -> None:
         await faces.load()

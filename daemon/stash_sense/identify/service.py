@@ -188,4 +188,3 @@ def build_face_service(config: Config) -> FaceService:
         cache_file=data_dir(config) / FACE_DB_VERIFIED,
         workers=config.queue.concurrency.gpu,
     )
-

@@ -7,9 +7,10 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from stash_sense.keys import CHANGES, CONFIG, DATABASE, JOB_QUEUE, JOB_REGISTRY
+from stash_sense.keys import DAEMON, QUEUE, STORE
 from stash_sense.lifecycle import background, every
 from stash_sense.queue.maintenance import PRUNE_JOBS, JobPruner, PruneJobsArgs
+from stash_sense.queue.runtime import QueueRuntime
 from stash_sense.queue.store import JobStore
 from stash_sense.queue.workers import JobQueue
 
@@ -18,9 +19,9 @@ _LOGGER = logging.getLogger(__name__)
 
 async def queue_ctx(app: web.Application) -> AsyncIterator[None]:
     """Create the job queue and recover jobs a dead process left running."""
-    config = app[CONFIG]
-    store = JobStore(app[DATABASE], app[CHANGES])
-    registry = app[JOB_REGISTRY]
+    config = app[DAEMON].config
+    store = JobStore(app[STORE].database, app[DAEMON].changes)
+    registry = app[DAEMON].registry
     registry.register(JobPruner(store, config.queue).job_type())
     # Recovery runs here, before the API binds, so no client sees a stale "running" job.
     recovered = await store.recover()
@@ -31,13 +32,13 @@ async def queue_ctx(app: web.Application) -> AsyncIterator[None]:
             recovered.failed,
             recovered.cancelled,
         )
-    app[JOB_QUEUE] = JobQueue(store, registry, config.queue)
+    app[QUEUE] = QueueRuntime(JobQueue(store, registry, config.queue))
     yield
 
 
 async def workers_ctx(app: web.Application) -> AsyncIterator[None]:
     """Run the worker pools; on shutdown give running jobs their grace period."""
-    queue = app[JOB_QUEUE]
+    queue = app[QUEUE].jobs
     await queue.start()
     yield
     await queue.stop()
@@ -45,16 +46,16 @@ async def workers_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def maintenance_ctx(app: web.Application) -> AsyncIterator[None]:
     """Checkpoint the WAL and enqueue job pruning periodically."""
-    config = app[CONFIG]
-    queue = app[JOB_QUEUE]
-    prune_type = app[JOB_REGISTRY].get(PRUNE_JOBS)
+    config = app[DAEMON].config
+    queue = app[QUEUE].jobs
+    prune_type = app[DAEMON].registry.get(PRUNE_JOBS)
 
     async def prune() -> None:
         await queue.enqueue(prune_type, PruneJobsArgs(), idempotency_key=PRUNE_JOBS)
 
     async with (
         background(
-            every(config.store.checkpoint_interval_seconds, app[DATABASE].checkpoint), "wal"
+            every(config.store.checkpoint_interval_seconds, app[STORE].database.checkpoint), "wal"
         ),
         background(every(config.queue.prune_interval_hours * 3600, prune), "prune"),
     ):

@@ -6,21 +6,20 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from stash_sense.keys import CONFIG, JOB_QUEUE, STASH, STASH_STATUS
+from stash_sense.keys import DAEMON, QUEUE, STASH
 from stash_sense.lifecycle import background
 from stash_sense.queue import Capability
 from stash_sense.stash.client import StashClient
 from stash_sense.stash.monitor import StashMonitor, StashStatus, is_outage
+from stash_sense.stash.runtime import StashRuntime
 
 
 async def stash_ctx(app: web.Application) -> AsyncIterator[None]:
     """Connect to Stash and keep watching it; Stash being down never stops the daemon."""
-    config = app[CONFIG]
-    queue = app[JOB_QUEUE]
+    config = app[DAEMON].config
+    queue = app[QUEUE].jobs
     client = StashClient(config.stash)
     status = StashStatus()
-    app[STASH] = client
-    app[STASH_STATUS] = status
     monitor = StashMonitor(
         client,
         status,
@@ -29,6 +28,7 @@ async def stash_ctx(app: web.Application) -> AsyncIterator[None]:
     )
     # A job that cannot reach Stash takes Stash down at once and waits for it.
     queue.add_outage(Capability.STASH, is_outage, monitor.mark_down)
+    app[STASH] = StashRuntime(client, status)
     async with background(monitor.run(), "stash-monitor"):
         yield
     await client.close()

@@ -9,22 +9,14 @@ from aiohttp import web
 
 from stash_sense.events.feedback import FeedbackLog
 from stash_sense.keys import (
-    AUDIT,
-    AUTO_THRESHOLD,
-    CHANGES,
-    CONFIG,
-    CORRECTIONS,
-    DATABASE,
-    EVENT_INTAKE,
-    FACES,
-    IDENTIFICATIONS,
-    IDENTIFIER,
-    INTERRUPTED_WRITES,
-    JOB_QUEUE,
-    JOB_REGISTRY,
-    RESOLVER,
+    DAEMON,
+    EVALUATE,
+    EVENTS,
+    IDENTIFY,
+    QUEUE,
     REVIEW,
     STASH,
+    STORE,
     TAGGING,
 )
 from stash_sense.stashbox import DisabledEndpoints
@@ -32,6 +24,7 @@ from stash_sense.tagging.corrections import Corrections
 from stash_sense.tagging.engine import TaggingEngine
 from stash_sense.tagging.job import IdentificationTagger
 from stash_sense.tagging.resolver import PerformerResolver
+from stash_sense.tagging.runtime import TaggingRuntime
 from stash_sense.tagging.suggestion import (
     PerformerCreator,
     PerformerSuggestionKind,
@@ -48,13 +41,13 @@ async def tagging_ctx(app: web.Application) -> AsyncIterator[None]:
     Listeners are attached here, when the objects are built, and before the events
     context replays anything, so no identification or edit can pass them by.
     """
-    config = app[CONFIG]
-    stash = app[STASH]
-    audit = AuditLog(app[DATABASE], app[CHANGES])
+    daemon, identify, db = app[DAEMON], app[IDENTIFY], app[STORE].database
+    config, registry = daemon.config, daemon.registry
+    stash, queue, review = app[STASH].client, app[QUEUE].jobs, app[REVIEW].queue
+    audit = AuditLog(db, daemon.changes)
     interrupted = InterruptedWrites(stash, audit)
-    app[JOB_REGISTRY].register(interrupted.job_type())
-    app[INTERRUPTED_WRITES] = interrupted
-    unknown = await interrupted.enqueue_if_needed(app[JOB_QUEUE])
+    registry.register(interrupted.job_type())
+    unknown = await interrupted.enqueue_if_needed(queue)
     if unknown:
         _LOGGER.info("%d interrupted writes to Stash will be checked once it is reachable", unknown)
     resolver = PerformerResolver(
@@ -69,27 +62,25 @@ async def tagging_ctx(app: web.Application) -> AsyncIterator[None]:
         resolver,
         applier=applier,
         audit=audit,
-        review=app[REVIEW],
+        review=review,
         disabled=DisabledEndpoints(config.stashbox.disabled_endpoints),
-        threshold=app[AUTO_THRESHOLD],
+        threshold=app[EVALUATE].threshold,
     )
     creator = PerformerCreator(stash, applier, resolver, config.stashbox)
-    app[REVIEW].register(
+    review.register(
         PerformerSuggestionKind(
             SuggestionActions(applier, creator, dry_run=config.tagging.mode == "dry-run"),
-            reference_image=app[FACES].performer_image,
+            reference_image=identify.faces.performer_image,
         )
     )
-    app[AUDIT] = audit
-    app[TAGGING] = engine
-    app[RESOLVER] = resolver
-    app[CORRECTIONS] = Corrections(engine, applier, audit, app[REVIEW], FeedbackLog(app[DATABASE]))
-    tagger = IdentificationTagger(engine, app[IDENTIFICATIONS], stash, app[JOB_QUEUE])
-    app[JOB_REGISTRY].register(tagger.job_type())
-    app[IDENTIFIER].identified.append(tagger.enqueue)
-    intake = app[EVENT_INTAKE]
+    corrections = Corrections(engine, applier, audit, review, FeedbackLog(db))
+    tagger = IdentificationTagger(engine, identify.results, stash, queue)
+    registry.register(tagger.job_type())
+    identify.identifier.identified.append(tagger.enqueue)
+    intake = app[EVENTS].intake
     intake.performers_edited.append(engine.on_performers_edited)
     intake.scene_deleted.append(engine.on_scene_deleted)
     intake.performer_changed.append(engine.on_performer_changed)
+    app[TAGGING] = TaggingRuntime(audit, engine, resolver, corrections, interrupted)
     yield
     await creator.close()
