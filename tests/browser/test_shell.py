@@ -21,7 +21,9 @@ async def test_navbar_button_shows_the_pending_count(stack: Stack, ui: UiPage) -
     assert await badge.inner_text() == "2"
 
     await page.click(".stash-sense-navbar-button")
-    await page.wait_for_url("**/plugins/stash-sense/review")
+    # A client-side route change: wait for the URL, not for a page "load" event.
+    await page.wait_for_url("**/plugins/stash-sense/review", wait_until="commit")
+    await page.locator(".stash-sense-review-header").wait_for()
 
 
 async def test_pending_count_follows_live_review_changes(stack: Stack, ui: UiPage) -> None:
