@@ -124,7 +124,7 @@ async def _person(
         "alternatives": person.get("alternatives", []),
         "evidence": [_evidence(app[DAEMON].signer, face) for face in person.get("evidence", [])],
         "local_performer_id": local_id,
-        "reference_image_url": _reference_image(request, universal_id, local_id),
+        "reference_image_url": app[IDENTIFY].faces.reference_image(universal_id, local_id),
         "chosen_performer": _chosen(state.performer_id, scene_performers)
         if state.state == "corrected"
         else None,
@@ -141,20 +141,6 @@ def _evidence(signer: UrlSigner, face: dict[str, Any]) -> dict[str, Any]:
         "crop_id": crop_id,
         "crop_signed_url": signer.sign(path) if crop_id else None,
     }
-
-
-def _reference_image(
-    request: web.Request, universal_id: str | None, local_id: str | None
-) -> str | None:
-    """Stash's own image of the local performer, else the face database's image URL."""
-    if local_id is not None:
-        # A path on Stash's origin: the plugin page loads it from there, with its session.
-        return f"/performer/{local_id}/image"
-    if universal_id:
-        info = request.app[IDENTIFY].faces.performer_info(universal_id)
-        if info is not None and info.image_url:
-            return info.image_url
-    return None
 
 
 def _chosen(performer_id: str | None, scene_performers: dict[str, str]) -> dict[str, Any] | None:

@@ -76,10 +76,13 @@ class FaceService:
             raise FacesUnavailable(self.status.error or "face identification is not loaded")
         return pipeline
 
-    def performer_image(self, universal_id: str) -> str | None:
-        """Return the face database's image URL of a performer (None until it is loaded)."""
-        info = self.performer_info(universal_id)
-        return info.image_url if info is not None else None
+    def reference_image(self, universal_id: str | None, local_id: str | None) -> str | None:
+        """Stash's own image of the library performer, else the face database's image URL."""
+        if local_id:
+            # A path on Stash's origin: the plugin page loads it from there, with its session.
+            return f"/performer/{local_id}/image"
+        info = self.performer_info(universal_id) if universal_id else None
+        return info.image_url if info is not None and info.image_url else None
 
     async def load(self) -> bool:
         """Try to load now (at start-up); return whether it worked."""

@@ -70,7 +70,7 @@ async def tagging_ctx(app: web.Application) -> AsyncIterator[None]:
     review.register(
         PerformerSuggestionKind(
             SuggestionActions(applier, creator, dry_run=config.tagging.mode == "dry-run"),
-            reference_image=identify.faces.performer_image,
+            reference_image=identify.faces.reference_image,
         )
     )
     corrections = Corrections(engine, applier, audit, review, FeedbackLog(db))

@@ -139,10 +139,10 @@ class PerformerSuggestionKind(ReviewKind[PerformerSuggestion]):
     def __init__(
         self,
         actions: SuggestionActions,
-        reference_image: Callable[[str], str | None] | None = None,
+        reference_image: Callable[[str | None, str | None], str | None],
     ) -> None:
         self._actions = actions
-        # universal id -> the face database's image of the performer, when it is loaded.
+        # (universal id, local performer id) -> the performer's reference image URL.
         self._reference_image = reference_image
 
     async def accept(self, item: ReviewItem, options: dict[str, Any]) -> dict[str, Any]:
@@ -155,17 +155,13 @@ class PerformerSuggestionKind(ReviewKind[PerformerSuggestion]):
         payload = item.payload or {}
         crop_ids = payload.get("crop_ids") or []
         performer_id = payload.get("performer_id")
-        universal_id = str(payload.get("universal_id") or "")
-        if performer_id:
-            # Stash serves the library performer's image on its own origin (the page's).
-            reference: str | None = f"/performer/{performer_id}/image"
-        elif self._reference_image is not None:
-            reference = self._reference_image(universal_id)
-        else:
-            reference = None
+        universal_id = payload.get("universal_id")
         return {
             "crop_urls": [f"/api/v1/crops/{c}" for c in crop_ids],
-            "reference_image_url": reference,
+            "reference_image_url": self._reference_image(
+                str(universal_id) if universal_id else None,
+                str(performer_id) if performer_id else None,
+            ),
         }
 
     def fingerprint(self, payload: dict[str, Any]) -> str:

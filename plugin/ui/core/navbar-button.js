@@ -4,6 +4,7 @@
 
   var h = S.h;
   var React = S.React;
+  var REFRESH_MS = 250;
 
   function usePendingCount(client) {
     var pair = React.useState(null);
@@ -16,8 +17,19 @@
       );
     }, [client]);
     React.useEffect(refresh, [refresh]);
-    // New, decided and expired items all move the count: refetch on any review change.
-    S.core.useLive(client, ["review"], refresh);
+    // New, decided and expired items all move the count. A bulk decision publishes one
+    // change per item: refetch once after a burst, not once per change.
+    var timer = React.useRef(null);
+    React.useEffect(function () {
+      return function () { clearTimeout(timer.current); };
+    }, []);
+    S.core.useLive(client, ["review"], function () {
+      if (timer.current) return;
+      timer.current = setTimeout(function () {
+        timer.current = null;
+        refresh();
+      }, REFRESH_MS);
+    });
     return pair[0];
   }
 
