@@ -3,6 +3,7 @@
 from stash_sense.config.loader import DEFAULT_PATH, ConfigError, load_config
 from stash_sense.config.model import (
     Config,
+    EngineConfig,
     EventsConfig,
     FaceDbConfig,
     FacesConfig,
@@ -21,6 +22,7 @@ __all__ = [
     "DEFAULT_PATH",
     "Config",
     "ConfigError",
+    "EngineConfig",
     "EventsConfig",
     "FaceDbConfig",
     "FacesConfig",

@@ -248,6 +248,18 @@ class FacesConfig:
     min_face_size: int = setting(
         40, "Faces smaller than this (pixels, width and height) are ignored.", min=8, max=1000
     )
+    max_faces_per_frame: int = setting(
+        10,
+        "Faces kept per frame, the largest first (bounds the cost of a crowd or a bad detector).",
+        min=1,
+        max=1000,
+    )
+    max_faces_per_scene: int = setting(
+        300,
+        "Faces kept per scene, the sharpest first (bounds the cost of one scene).",
+        min=1,
+        max=100_000,
+    )
     embedding_batch_size: int = setting(
         32, "Faces per embedding call (larger is faster on a GPU).", min=1, max=1024
     )
@@ -283,6 +295,41 @@ class FacesConfig:
     )
     crops_max_mb: int = setting(
         200, "Size cap of stored face crops (evidence for review).", min=1, max=100_000
+    )
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """How identifications run: pipelined across scenes, or one scene at a time."""
+
+    mode: str = setting(
+        "pipelined",
+        "pipelined: decode in worker processes while the models run on batches gathered from "
+        "many scenes (fast on backlogs); sequential: one scene at a time, stage after stage.",
+        choices=("pipelined", "sequential"),
+    )
+    decode_workers: int = setting(
+        0, "Processes that decode frames; 0: one per CPU core less one (at least 1).", min=0, max=64
+    )
+    scenes_in_flight: int = setting(
+        0,
+        "Scenes the engine takes at once (identify jobs running together); 0: 2 per decode "
+        "worker plus 4.",
+        min=0,
+        max=512,
+    )
+    detect_batch: int = setting(
+        0,
+        "Frames per detector call when the model takes a batch; 0: 16 on a GPU, 1 on the CPU.",
+        min=0,
+        max=256,
+    )
+    embed_batch: int = setting(
+        0,
+        "Faces per embedder call, gathered across scenes; 0: 128 on a GPU, "
+        "faces.embedding_batch_size on the CPU.",
+        min=0,
+        max=1024,
     )
 
 
@@ -453,6 +500,7 @@ class Config:
     queue: QueueConfig = section(QueueConfig, "Durable job queue.")
     events: EventsConfig = section(EventsConfig, "Stash events, subscriptions and reconciliation.")
     faces: FacesConfig = section(FacesConfig, "Face identification.")
+    engine: EngineConfig = section(EngineConfig, "How identifications run.")
     facedb: FaceDbConfig = section(FaceDbConfig, "Installing and updating the face database.")
     tagging: TaggingConfig = section(TaggingConfig, "Applying matches and suggesting the rest.")
     stashbox: StashBoxConfig = section(StashBoxConfig, "Stash-box endpoints.")

@@ -71,8 +71,11 @@ class FaceEmbedder:
         for session, size in ((facenet, FACENET_SIZE), (arcface, ARCFACE_SIZE)):
             _validate(session, size)
 
-    def embed(self, crops: Sequence[Image]) -> tuple[Vectors, Vectors]:
+    def embed(
+        self, crops: Sequence[Image], *, batch_size: int | None = None
+    ) -> tuple[Vectors, Vectors]:
         """Return (facenet (N,512), arcface (N,512)) raw flip-averaged embeddings."""
+        size = batch_size or self.batch_size
         if len(crops) == 0:
             empty = np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
             return empty, empty.copy()
@@ -80,8 +83,8 @@ class FaceEmbedder:
             if crop.ndim != 3 or crop.shape[2] != 3:
                 raise ValueError(f"expected H x W x 3 crops, got shape {crop.shape}")
         facenet_parts, arcface_parts = [], []
-        for start in range(0, len(crops), self.batch_size):
-            chunk = crops[start : start + self.batch_size]
+        for start in range(0, len(crops), size):
+            chunk = crops[start : start + size]
             facenet_parts.append(self._run(self.facenet, facenet_input(chunk), len(chunk)))
             arcface_parts.append(self._run(self.arcface, arcface_input(chunk), len(chunk)))
         return np.concatenate(facenet_parts), np.concatenate(arcface_parts)

@@ -13,11 +13,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
-import numpy as np
-
 from stash_sense.config import FacesConfig
-from stash_sense.faces.align import norm_crop
 from stash_sense.faces.clustering import cluster_faces, merge_by_best_match
 from stash_sense.faces.database import FaceDatabase, split_universal_id
 from stash_sense.faces.detector import FaceDetector
@@ -27,14 +23,16 @@ from stash_sense.faces.matchers import get_matcher
 from stash_sense.faces.result import FaceEvidence, MatchInfo, PersonResult, SceneResult
 from stash_sense.faces.runtime import InferenceRuntime
 from stash_sense.faces.search import search_faces
+from stash_sense.faces.selection import cap_scene, encode_jpeg, frame_faces
 from stash_sense.faces.types import (
+    Candidate,
+    Detection,
     Face,
     FaceError,
     FaceMatch,
     Frame,
     PerformerScore,
     Person,
-    SampledFrames,
     Vectors,
 )
 
@@ -43,7 +41,6 @@ FACENET_FILE = "facenet512.onnx"
 ARCFACE_FILE = "arcface.onnx"
 MODEL_FILES = (DETECTOR_FILE, FACENET_FILE, ARCFACE_FILE)
 EVIDENCE_PER_PERSON = 3
-CROP_EDGE = 160  # pixels of the longest side of an evidence crop
 
 
 class Cancelled(FaceError):
@@ -54,8 +51,9 @@ class Cancelled(FaceError):
 class CollectedFaces:
     """A video's faces with their embeddings and database candidates, before matching."""
 
-    sampled: SampledFrames
-    detected: int  # faces the detector found, before the size filter
+    duration: float  # seconds
+    frames_sampled: int
+    detected: int  # faces the detector found, before the size filter and the caps
     faces: list[Face]
     facenet: Vectors
     arcface: Vectors
@@ -116,7 +114,8 @@ class FacePipeline:
             f"{c.num_frames}|{c.start_fraction}|{c.end_fraction}|{c.detection_size}|"
             f"{c.detection_threshold}|{c.nms_threshold}|{c.min_face_size}|{c.query_k}|"
             f"{c.facenet_weight}|{c.max_distance}|{c.cluster_threshold}|{c.matcher}|{c.top_k}|"
-            f"{c.min_confidence}|{c.tagged_boost}|{c.min_frames}|{c.min_margin}"
+            f"{c.min_confidence}|{c.tagged_boost}|{c.min_frames}|{c.min_margin}|"
+            f"{c.max_faces_per_frame}|{c.max_faces_per_scene}"
         )
         digest = hashlib.sha256(settings.encode()).hexdigest()[:8]
         return f"{self.database.version}/{self.models.version}/{digest}"
@@ -153,7 +152,28 @@ class FacePipeline:
         _check(cancelled)
 
         stage = time.perf_counter()
-        candidates = search_faces(
+        matches = self.search(faces, facenet, arcface)
+        timings["search"] = _ms(stage)
+        return CollectedFaces(
+            sampled.duration,
+            len(sampled.frames),
+            detected,
+            faces,
+            facenet,
+            arcface,
+            matches,
+            timings,
+            began,
+        )
+
+    def search(self, faces: list[Face], facenet: Vectors, arcface: Vectors) -> list[FaceMatch]:
+        """Look every face up in the face database, nearest candidates first."""
+        return face_matches(faces, self.candidates(facenet, arcface))
+
+    def candidates(self, facenet: Vectors, arcface: Vectors) -> list[list[Candidate]]:
+        """Find each embedded face's nearest database faces (one batched query per index)."""
+        config = self.config
+        return search_faces(
             self.database,
             facenet,
             arcface,
@@ -163,12 +183,6 @@ class FacePipeline:
             # A face may list one performer several times (one entry per DB face).
             max_results=max(2 * config.top_k, 10),
         )
-        matches = [
-            FaceMatch(i, face.frame_index, face.timestamp, face.detection, found)
-            for i, (face, found) in enumerate(zip(faces, candidates, strict=True))
-        ]
-        timings["search"] = _ms(stage)
-        return CollectedFaces(sampled, detected, faces, facenet, arcface, matches, timings, began)
 
     def identify(
         self,
@@ -180,23 +194,22 @@ class FacePipeline:
         cancelled: Callable[[], bool] = lambda: False,
     ) -> SceneResult:
         """Run every stage on a local file or stream URL and return the result."""
-        config = self.config
         found = self.collect(source, http_headers=http_headers, cancelled=cancelled)
-        sampled, detected, faces, matches = (
-            found.sampled,
-            found.detected,
-            found.faces,
-            found.matches,
-        )
-        timings, began = found.timings_ms, found.began
+        return self.conclude(found, description=description or source, tagged=tagged)
 
+    def conclude(
+        self, found: CollectedFaces, *, description: str, tagged: Collection[str] = ()
+    ) -> SceneResult:
+        """Cluster the faces into persons, match them, and describe the result."""
+        config = self.config
+        timings = found.timings_ms
         stage = time.perf_counter()
         clusters = merge_by_best_match(
             cluster_faces(found.facenet, found.arcface, threshold=config.cluster_threshold),
-            matches,
+            found.matches,
         )
         persons = get_matcher(config.matcher)(
-            matches,
+            found.matches,
             clusters,
             top_k=config.top_k,
             max_distance=config.max_distance,
@@ -209,20 +222,19 @@ class FacePipeline:
         timings["match"] = _ms(stage)
 
         stage = time.perf_counter()
-        frames_by_index = {frame.index: frame for frame in sampled.frames}
         results = [
-            self._person_result(i, person, matches, frames_by_index)
+            self._person_result(i, person, found.matches, found.faces)
             for i, person in enumerate(persons)
         ]
         timings["evidence"] = _ms(stage)
-        timings["total"] = _ms(began)
+        timings["total"] = _ms(found.began)
         return SceneResult(
-            source=description or source,
-            duration=sampled.duration,
+            source=description,
+            duration=found.duration,
             frames_requested=config.num_frames,
-            frames_sampled=len(sampled.frames),
-            faces_detected=detected,
-            faces_kept=len(faces),
+            frames_sampled=found.frames_sampled,
+            faces_detected=found.detected,
+            faces_kept=len(found.faces),
             persons=results,
             timings_ms=timings,
             database_version=self.database.version,
@@ -231,45 +243,53 @@ class FacePipeline:
             providers=self.models.runtime.providers_report(),
         )
 
+    def keep_faces(self, frame: Frame, detections: list[Detection]) -> tuple[int, list[Face]]:
+        """Size-filter, cap and align one frame's detections; return (detected, kept)."""
+        return frame_faces(
+            frame,
+            detections,
+            min_size=self.config.min_face_size,
+            max_faces=self.config.max_faces_per_frame,
+        )
+
+    def cap_faces(self, faces: list[Face]) -> list[Face]:
+        """Keep at most the configured number of faces per scene, the sharpest."""
+        return cap_scene(faces, self.config.max_faces_per_scene)
+
     def _faces(self, frames: list[Frame], cancelled: Callable[[], bool]) -> tuple[int, list[Face]]:
-        """Detect, size-filter and align the faces of every frame."""
-        minimum = self.config.min_face_size
+        """Detect, size-filter, cap and align the faces of every frame."""
         detected = 0
         faces: list[Face] = []
         for frame in frames:
             _check(cancelled)
-            for detection in self.models.detector.detect(frame.image):
-                detected += 1
-                if detection.width < minimum or detection.height < minimum:
-                    continue
-                aligned = norm_crop(frame.image, detection.landmarks)
-                faces.append(Face(frame.index, frame.timestamp, detection, aligned))
-        return detected, faces
+            found, kept = self.keep_faces(frame, self.models.detector.detect(frame.image))
+            detected += found
+            faces.extend(kept)
+        return detected, self.cap_faces(faces)
 
     def _person_result(
         self,
         index: int,
         person: Person,
         matches: list[FaceMatch],
-        frames: Mapping[int, Frame],
+        faces: list[Face],
     ) -> PersonResult:
         """Describe a person with its matches and a few evidence crops."""
-        faces = [matches[i] for i in person.face_ids]
         # Show the clearest faces: highest detector score first.
-        shown = sorted(faces, key=lambda m: m.detection.score, reverse=True)
+        shown = sorted(person.face_ids, key=lambda i: matches[i].detection.score, reverse=True)
         evidence = [
             FaceEvidence(
-                timestamp=m.timestamp,
-                box=m.detection.box,
-                score=m.detection.score,
-                crop_jpeg=_crop_jpeg(frames[m.frame_index].image, m.detection.box),
+                timestamp=matches[i].timestamp,
+                box=matches[i].detection.box,
+                score=matches[i].detection.score,
+                crop_jpeg=encode_jpeg(faces[i].evidence),
             )
-            for m in shown[:EVIDENCE_PER_PERSON]
+            for i in shown[:EVIDENCE_PER_PERSON]
         ]
         return PersonResult(
             index=index,
             frame_count=person.frame_count,
-            face_count=len(faces),
+            face_count=len(person.face_ids),
             best=self._match_info(person.best) if person.best else None,
             alternatives=[self._match_info(a) for a in person.alternatives],
             reason=person.reason,
@@ -291,24 +311,12 @@ class FacePipeline:
         )
 
 
-def _crop_jpeg(image: np.ndarray, box: tuple[float, float, float, float]) -> bytes | None:
-    """Cut the face with a margin, shrink it and encode it as JPEG."""
-    height, width = image.shape[:2]
-    x1, y1, x2, y2 = box
-    margin = 0.2 * max(x2 - x1, y2 - y1)
-    left, top = max(int(x1 - margin), 0), max(int(y1 - margin), 0)
-    right, bottom = min(int(x2 + margin), width), min(int(y2 + margin), height)
-    if right <= left or bottom <= top:
-        return None
-    crop = image[top:bottom, left:right]
-    scale = CROP_EDGE / max(crop.shape[:2])
-    if scale < 1:
-        size = (max(int(crop.shape[1] * scale), 1), max(int(crop.shape[0] * scale), 1))
-        crop = cv2.resize(crop, size, interpolation=cv2.INTER_AREA)
-    ok, data = cv2.imencode(
-        ".jpg", cv2.cvtColor(crop, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 85]
-    )
-    return bytes(data) if ok else None
+def face_matches(faces: list[Face], candidates: list[list[Candidate]]) -> list[FaceMatch]:
+    """Pair each face with its candidates; a face's id is its position in the scene."""
+    return [
+        FaceMatch(i, face.frame_index, face.timestamp, face.detection, found)
+        for i, (face, found) in enumerate(zip(faces, candidates, strict=True))
+    ]
 
 
 def _check(cancelled: Callable[[], bool]) -> None:

@@ -77,6 +77,7 @@ class Face:
     timestamp: float
     detection: Detection
     aligned: Image  # 112 x 112 x 3 RGB (ArcFace template)
+    evidence: Image | None = None  # the face with a margin, at most 160 px, shown for review
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ delivery) costs one lookup the second time.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from stash_sense.stashbox import domain_of
 
 _LOGGER = logging.getLogger(__name__)
 IDENTIFY_SCENE = "identify_scene"
+STAGES = 4  # progress steps: frames sampled, faces found, persons matched, stored
 # Called with (scene id, identification id) once a result is stored. Listeners must
 # only queue durable work (tagging is its own job): identification never waits on
 # Stash writes, and a listener that fails makes the job retry, which calls it again.
@@ -44,6 +46,38 @@ class IdentifySceneArgs:
     scene_id: int
     force: bool = False
     reason: str = ""
+
+
+class StageReports:
+    """Turn the engine's stage messages (from its threads) into job progress, in order."""
+
+    def __init__(self, context: JobContext) -> None:
+        self._context = context
+        self._loop = asyncio.get_running_loop()
+        self._messages: asyncio.Queue[str | None] = asyncio.Queue()
+        self._task = asyncio.create_task(self._forward())
+
+    def report(self, message: str) -> None:
+        """Queue a message (any thread; never blocks)."""
+        self._loop.call_soon_threadsafe(self._messages.put_nowait, message)
+
+    async def _forward(self) -> None:
+        """Write each message as the job's progress, until the end marker."""
+        done = 0
+        while (message := await self._messages.get()) is not None:
+            done = min(done + 1, STAGES - 1)
+            await self._context.progress(done, STAGES, message)
+
+    async def close(self) -> None:
+        """Write what is queued, then stop (before the job reports its outcome)."""
+        # The engine reports a stage before it resolves the scene, and both arrive through
+        # call_soon_threadsafe in that order: every message is queued by now.
+        self._messages.put_nowait(None)
+        try:
+            await asyncio.shield(self._task)
+        except asyncio.CancelledError:
+            self._task.cancel()
+            raise
 
 
 def identify_key(scene_id: int) -> str:
@@ -116,7 +150,8 @@ class SceneIdentifier:
             for performer in scene.performers
             for link in performer.stash_ids
         ]
-        await context.progress(0, 1, f"identifying {source.description}")
+        await context.progress(0, STAGES, f"identifying {source.description}")
+        stages = StageReports(context)
         try:
             result = await self._faces.identify(
                 source.location,
@@ -125,17 +160,20 @@ class SceneIdentifier:
                 tagged=tagged,
                 cancelled=lambda: context.cancel_requested,
                 pipeline=pipeline,  # the release this job started on, even if one is swapped in
+                on_stage=stages.report,
             )
         except Cancelled:
             raise JobCancelled(f"scene {args.scene_id}: cancelled") from None
         except VideoError as err:
             raise PermanentJobError(f"scene {args.scene_id}: {err}") from None
+        finally:
+            await stages.close()
         ident_id = await self._results.save(
             args.scene_id, key, pipeline.version, result, forced=args.force
         )
         await self._ledger.mark_identified(args.scene_id, key)
         names = ", ".join(p.best.name for p in result.identified if p.best) or "nobody known"
-        await context.progress(1, 1, f"{len(result.persons)} persons: {names}")
+        await context.progress(STAGES, STAGES, f"{len(result.persons)} persons: {names}")
         _LOGGER.info(
             "Scene %d: %d persons (%s) in %.1fs",
             args.scene_id,

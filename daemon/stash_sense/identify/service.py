@@ -11,12 +11,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from stash_sense.config import Config, FacesConfig
+from stash_sense.config import Config, EngineConfig, FacesConfig
 from stash_sense.config.paths import FACE_DB_VERIFIED, data_dir
+from stash_sense.engine.engine import Engine
+from stash_sense.engine.meter import StageSample
+from stash_sense.engine.scene import SceneRequest
+from stash_sense.engine.sizing import EngineSizing
 from stash_sense.facedb.layout import active_database_dir
 from stash_sense.faces.database import FaceDatabase, PerformerInfo
 from stash_sense.faces.pipeline import MODEL_FILES, FaceModels, FacePipeline
 from stash_sense.faces.result import SceneResult
+from stash_sense.faces.runtime import CUDA, TENSORRT
 from stash_sense.faces.types import FaceError
 
 _LOGGER = logging.getLogger(__name__)
@@ -43,8 +48,18 @@ class FacesStatus:
 class FaceService:
     """Own the pipeline: load lazily, retry failed loads, run work in an executor."""
 
-    def __init__(self, config: FacesConfig, *, cache_file: Path, workers: int = 1) -> None:
+    def __init__(
+        self,
+        config: FacesConfig,
+        *,
+        cache_file: Path,
+        workers: int = 1,
+        engine: EngineConfig | None = None,
+    ) -> None:
         self.config = config
+        # None: every identification runs on its own, stage after stage, in the executor.
+        self.engine_config = engine if engine is not None and engine.mode == "pipelined" else None
+        self._engine: Engine | None = None
         self.models_dir = Path(config.models_dir).expanduser().resolve()
         self.database_dir = Path(config.database_dir).expanduser().resolve()
         self.cache_file = cache_file
@@ -156,10 +171,30 @@ class FaceService:
         tagged: Collection[str] = (),
         cancelled: Callable[[], bool] = lambda: False,
         pipeline: FacePipeline | None = None,
+        on_stage: Callable[[str], None] = lambda message: None,
     ) -> SceneResult:
-        """Identify one video in the executor, on `pipeline` if given (a job's snapshot)."""
+        """Identify one video on `pipeline` if given (a job's snapshot), in the engine if on.
+
+        `on_stage` is called from another thread after each engine stage; it must not block.
+        """
         if pipeline is None:
             pipeline = await self.pipeline()
+        if self.engine_config is not None:
+            request = SceneRequest(
+                pipeline,
+                source,
+                description,
+                http_headers=http_headers,
+                tagged=tuple(tagged),
+                cancelled=cancelled,
+                on_stage=on_stage,
+            )
+            future = self._engine_for(pipeline).submit(request)
+            try:
+                return await asyncio.wrap_future(future)
+            except asyncio.CancelledError:
+                request.abandoned.set()  # dropped at its next stage; frees its frames
+                raise
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(
             self._executor,
@@ -179,8 +214,37 @@ class FaceService:
             self._executor, lambda: work(pipeline)
         )
 
+    def _engine_for(self, pipeline: FacePipeline) -> Engine:
+        """Start the engine on first use, sized for the provider the models run on."""
+        if self._engine is None:
+            assert self.engine_config is not None
+            providers = pipeline.models.runtime.providers_report()
+            gpu = any(CUDA in p or TENSORRT in p for p in providers.values())
+            sizing = EngineSizing.resolve(self.engine_config, self.config, gpu=gpu)
+            self._engine = Engine(sizing)
+            _LOGGER.info(
+                "Identification engine started: %d decoding processes, %d scenes at once, "
+                "detector batch %d, embedder batch %d",
+                sizing.decode_workers,
+                sizing.scenes_in_flight,
+                sizing.detect_batch,
+                sizing.embed_batch,
+            )
+        return self._engine
+
+    def stage_samples(self) -> list[StageSample]:
+        """The engine's per-stage totals (empty until the engine has started)."""
+        return self._engine.stage_samples() if self._engine is not None else []
+
+    @property
+    def engine(self) -> Engine | None:
+        """The running engine, if identifications go through it and one has started."""
+        return self._engine
+
     def close(self) -> None:
-        """Stop the executor (running work finishes first)."""
+        """Stop the engine and the executor (running work finishes first; blocking)."""
+        if self._engine is not None:
+            self._engine.close()
         self._executor.shutdown(wait=True, cancel_futures=True)
 
 
@@ -190,4 +254,5 @@ def build_face_service(config: Config) -> FaceService:
         config.faces,
         cache_file=data_dir(config) / FACE_DB_VERIFIED,
         workers=config.queue.concurrency.gpu,
+        engine=config.engine,
     )

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 from aiohttp import web
 
+from stash_sense.engine.sizing import gpu_job_slots
 from stash_sense.keys import DAEMON, QUEUE, STORE
 from stash_sense.lifecycle import background, every
 from stash_sense.queue.maintenance import PRUNE_JOBS, JobPruner, PruneJobsArgs
@@ -32,7 +34,11 @@ async def queue_ctx(app: web.Application) -> AsyncIterator[None]:
             recovered.failed,
             recovered.cancelled,
         )
-    app[QUEUE] = QueueRuntime(JobQueue(store, registry, config.queue))
+    # Pipelined identification takes many scenes at once: one running job per scene.
+    concurrency = replace(config.queue.concurrency, gpu=gpu_job_slots(config))
+    app[QUEUE] = QueueRuntime(
+        JobQueue(store, registry, replace(config.queue, concurrency=concurrency))
+    )
     yield
 
 

@@ -1,0 +1,200 @@
+"""Decode frames in worker processes and hand them over in shared memory.
+
+PyAV releases the GIL only in parts of decoding, so frames are sampled in a pool of
+processes. A 1080p scene is about 370 MB of RGB frames; pickling that through a pipe would
+cost the main process more than the inference it feeds, so each worker writes its frames
+into one shared-memory block and returns only their layout. The engine maps the block,
+detects and aligns the faces, then releases it (`AttachedFrames.release`).
+
+Workers are started with the forkserver method: the daemon is multi-threaded (event loop,
+ONNX Runtime) and forking it would copy locks held by other threads.
+
+A worker that dies (FFmpeg crashing on a hostile file) breaks the whole pool; the pool is
+replaced and the scenes it held are decoded again, each alone in a one-process pool, so a
+second crash names the file that caused it and fails that scene only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import threading
+import time
+from collections.abc import Mapping
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing.shared_memory import SharedMemory
+
+import numpy as np
+
+from stash_sense.faces.frames import sample_frames
+from stash_sense.faces.types import Frame
+
+_LOGGER = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DecodeRequest:
+    """What a worker needs to sample one video (plain data: it crosses a process boundary)."""
+
+    source: str
+    count: int
+    start_fraction: float
+    end_fraction: float
+    http_headers: Mapping[str, str] | None = None
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class FrameSlot:
+    """Where one frame lies in the shared block."""
+
+    index: int
+    timestamp: float
+    shape: tuple[int, int, int]
+    offset: int
+
+
+@dataclass(frozen=True)
+class DecodedScene:
+    """A worker's answer: the shared block's name and the frames' layout in it."""
+
+    memory: str | None  # None when no frame was sampled
+    frames: tuple[FrameSlot, ...]
+    duration: float
+    decoded: int  # frames the decoder worked on (cost)
+    seconds: float  # wall time spent decoding in the worker
+
+
+def decode_scene(request: DecodeRequest) -> DecodedScene:
+    """Sample a video's frames into a new shared-memory block (runs in a worker process)."""
+    began = time.perf_counter()
+    sampled = sample_frames(
+        request.source,
+        count=request.count,
+        start_fraction=request.start_fraction,
+        end_fraction=request.end_fraction,
+        http_headers=request.http_headers,
+        label=request.label,
+    )
+    total = sum(frame.image.nbytes for frame in sampled.frames)
+    slots: list[FrameSlot] = []
+    name: str | None = None
+    if total:
+        block = SharedMemory(create=True, size=total)
+        try:
+            offset = 0
+            for frame in sampled.frames:
+                image = np.ascontiguousarray(frame.image)
+                view = np.ndarray(image.shape, np.uint8, buffer=block.buf, offset=offset)
+                view[...] = image
+                del view  # a live view would keep the mapping from closing
+                slots.append(
+                    FrameSlot(
+                        frame.index, frame.timestamp, (image.shape[0], image.shape[1], 3), offset
+                    )
+                )
+                offset += image.nbytes
+            name = block.name
+        except BaseException:
+            block.close()
+            block.unlink()
+            raise
+        # This process's mapping only: the block lives until the engine unlinks it.
+        block.close()
+    return DecodedScene(
+        name, tuple(slots), sampled.duration, sampled.decoded, time.perf_counter() - began
+    )
+
+
+class AttachedFrames:
+    """A decoded scene's frames, mapped from shared memory into this process."""
+
+    def __init__(self, scene: DecodedScene) -> None:
+        self._block = SharedMemory(name=scene.memory) if scene.memory else None
+        self.frames: list[Frame] = []
+        if self._block is not None:
+            for slot in scene.frames:
+                image = np.ndarray(slot.shape, np.uint8, buffer=self._block.buf, offset=slot.offset)
+                self.frames.append(Frame(slot.index, slot.timestamp, image))
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of frame data mapped."""
+        return sum(frame.image.nbytes for frame in self.frames)
+
+    def release(self) -> None:
+        """Unmap and free the block; frames taken from it must not be used afterwards."""
+        self.frames = []
+        block, self._block = self._block, None
+        if block is None:
+            return
+        # A view still referenced somewhere (e.g. by a traceback) keeps the mapping open;
+        # unlinking still frees the memory once that reference goes.
+        with contextlib.suppress(BufferError):
+            block.close()
+        with contextlib.suppress(FileNotFoundError):
+            block.unlink()
+
+
+def discard(scene: DecodedScene) -> None:
+    """Free the shared block of a decoded scene nobody will use."""
+    AttachedFrames(scene).release()
+
+
+class DecodePool:
+    """Worker processes that decode scenes; replaced when one dies."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = max(workers, 1)
+        self._context = multiprocessing.get_context("forkserver")
+        # Imported once in the fork server, so each worker starts in milliseconds.
+        self._context.set_forkserver_preload(["stash_sense.engine.decode"])
+        self._lock = threading.Lock()
+        self._pool = self._new_pool(self.workers)
+        self._isolated: ProcessPoolExecutor | None = None
+        self.crashes = 0
+
+    def _new_pool(self, workers: int) -> ProcessPoolExecutor:
+        """Start a pool of `workers` decoding processes."""
+        return ProcessPoolExecutor(workers, mp_context=self._context)
+
+    def submit(self, request: DecodeRequest, *, isolated: bool = False) -> Future[DecodedScene]:
+        """Queue a scene for decoding; `isolated` runs it alone (after a worker crash)."""
+        with self._lock:
+            if isolated:
+                if self._isolated is None:
+                    self._isolated = self._new_pool(1)
+                return self._isolated.submit(decode_scene, request)
+            return self._pool.submit(decode_scene, request)
+
+    def replace_broken(self) -> None:
+        """Start fresh pools in place of broken ones (a worker process died)."""
+        with self._lock:
+            if _broken(self._pool):
+                self.crashes += 1
+                _LOGGER.warning("A frame-decoding process died; starting new ones")
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = self._new_pool(self.workers)
+            if self._isolated is not None and _broken(self._isolated):
+                self._isolated.shutdown(wait=False, cancel_futures=True)
+                self._isolated = None
+
+    def worker_pids(self) -> list[int]:
+        """Process ids of the live decoding workers (for tests and diagnostics)."""
+        with self._lock:
+            processes = getattr(self._pool, "_processes", None) or {}
+            return [p.pid for p in processes.values() if p.pid is not None]
+
+    def close(self) -> None:
+        """Stop the workers; queued scenes are dropped, running ones finish."""
+        with self._lock:
+            pools = [self._pool] + ([self._isolated] if self._isolated else [])
+        for pool in pools:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _broken(pool: ProcessPoolExecutor) -> bool:
+    """Tell whether a pool lost a worker and refuses work."""
+    return bool(getattr(pool, "_broken", False))
