@@ -153,6 +153,7 @@ def test_example_file_equals_defaults_and_is_current() -> None:
             defaults.faces,
             models_dir=str(ROOT / "data/models"),
             database_dir=str(ROOT / "data/face-db"),
+            tensorrt_cache_dir=str(ROOT / "data/trt-cache"),
         ),
     )
     # Every key is listed: the file is exactly what the model renders.

@@ -50,8 +50,9 @@ outputs mean nothing and the detector finds nothing.
 
 Helpers: ``build_models(dir, heavy=False)`` writes det_500m.onnx, facenet512.onnx and arcface.onnx;
 ``solid_crop(colour)``; ``build_probe_embedder`` (flip-sensitive random linear embedder);
-``build_signature`` (any signature, for wrong-shape tests); ``CountingSession`` (a real
-ModelSession that records each call's input shape).
+``build_signature`` (any signature, for wrong-shape tests); ``build_failing_embedder`` (a valid
+signature whose runs fail); ``CountingSession`` (a real ModelSession that records each call's
+input shape).
 """
 
 from __future__ import annotations
@@ -360,6 +361,20 @@ def build_probe_embedder(path: Path, size: int, *, seed: int = 7) -> Path:
     inputs = [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", size, size, 3])]
     outputs = [helper.make_tensor_value_info("embedding", TensorProto.FLOAT, ["N", 512])]
     return g.save(path, "probe_embedder", inputs, outputs)
+
+
+def build_failing_embedder(path: Path, size: int) -> Path:
+    """Write an embedder with a valid signature whose every run fails (a bad Reshape inside).
+
+    The input is reshaped to 7 rows, which fails unless its element count is a multiple of 7
+    (N·size·size·3 is not for any N < 7 at sizes 112 and 160).
+    """
+    g = _Graph()
+    rows = g.op("Reshape", "input", g.const([7, -1], np.int64))
+    g.op("Reshape", rows, g.const([-1, 512], np.int64), output="embedding")
+    inputs = [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", size, size, 3])]
+    outputs = [helper.make_tensor_value_info("embedding", TensorProto.FLOAT, ["N", 512])]
+    return g.save(path, "failing_embedder", inputs, outputs)
 
 
 Shape = Sequence[int | str | None]

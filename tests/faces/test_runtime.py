@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import warnings
 from pathlib import Path
@@ -10,11 +11,26 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
+from stash_sense.config import FacesConfig
 from stash_sense.faces.detector import FaceDetector
 from stash_sense.faces.embedder import FaceEmbedder
-from stash_sense.faces.runtime import CPU, CUDA, TENSORRT, InferenceRuntime, ModelSession
+from stash_sense.faces.providers import requested_providers
+from stash_sense.faces.runtime import (
+    CPU,
+    CUDA,
+    TENSORRT,
+    GpuOptions,
+    InferenceRuntime,
+    ModelSession,
+)
 from stash_sense.faces.types import ModelError
-from tests.faces.models import build_facenet, build_models, build_signature
+from tests.faces.models import (
+    CountingSession,
+    build_facenet,
+    build_failing_embedder,
+    build_models,
+    build_signature,
+)
 
 
 @pytest.fixture(scope="module")
@@ -104,12 +120,149 @@ def test_provider_lists(tmp_path: Path) -> None:
     assert InferenceRuntime("cpu").requested_providers() == [CPU]
     cuda = InferenceRuntime("cuda").requested_providers()
     assert [p[0] if isinstance(p, tuple) else p for p in cuda] == [CUDA, CPU]
-    trt = InferenceRuntime("tensorrt", cache_dir=tmp_path).requested_providers()
+    # auto never picks TensorRT, even when it is compiled in
+    auto = InferenceRuntime("auto").requested_providers()
+    assert [p[0] if isinstance(p, tuple) else p for p in auto] == [CUDA, CPU]
+    gpu = GpuOptions(tensorrt_cache_dir=tmp_path)
+    trt = InferenceRuntime("tensorrt", gpu=gpu).requested_providers()
     assert [p[0] if isinstance(p, tuple) else p for p in trt] == [TENSORRT, CUDA, CPU]
     assert trt[0] == (
         TENSORRT,
-        {"trt_engine_cache_enable": "True", "trt_engine_cache_path": str(tmp_path)},
+        {
+            "device_id": "0",
+            "trt_engine_cache_enable": "True",
+            "trt_timing_cache_enable": "True",
+            "trt_fp16_enable": "False",
+            "trt_engine_cache_path": str(tmp_path),
+            "trt_timing_cache_path": str(tmp_path),
+        },
     )
+
+
+def test_provider_options_follow_the_config(tmp_path: Path) -> None:
+    config = dataclasses.replace(
+        FacesConfig(),
+        cuda_device=1,
+        cuda_arena="next_power_of_two",
+        cudnn_conv_algo_search="exhaustive",
+        tensorrt_cache_dir=str(tmp_path / "trt"),
+        tensorrt_fp16=True,
+    )
+    options = GpuOptions.from_config(config)
+    compiled = [TENSORRT, CUDA, CPU]
+    cuda_options = {
+        "device_id": "1",
+        "cudnn_conv_algo_search": "EXHAUSTIVE",
+        "arena_extend_strategy": "kNextPowerOfTwo",
+    }
+    assert requested_providers("cuda", compiled, options) == [(CUDA, cuda_options), CPU]
+    assert requested_providers("tensorrt", compiled, options) == [
+        (
+            TENSORRT,
+            {
+                "device_id": "1",
+                "trt_engine_cache_enable": "True",
+                "trt_timing_cache_enable": "True",
+                "trt_fp16_enable": "True",
+                "trt_engine_cache_path": str(tmp_path / "trt"),
+                "trt_timing_cache_path": str(tmp_path / "trt"),
+            },
+        ),
+        (CUDA, cuda_options),
+        CPU,
+    ]
+    # Without a CUDA build, auto asks for the CPU alone; the GPU options do not matter.
+    assert requested_providers("auto", [CPU], options) == [CPU]
+    assert requested_providers("cpu", compiled, options) == [CPU]
+    defaults = GpuOptions.from_config(FacesConfig()).cuda()
+    assert defaults == {
+        "device_id": "0",
+        "cudnn_conv_algo_search": "HEURISTIC",
+        "arena_extend_strategy": "kSameAsRequested",
+    }
+
+
+def test_bad_gpu_options_are_rejected() -> None:
+    with pytest.raises(ValueError, match="cuda_arena"):
+        GpuOptions(cuda_arena="grow")
+    with pytest.raises(ValueError, match="cudnn_conv_algo_search"):
+        GpuOptions(cudnn_conv_algo_search="fast")
+    with pytest.raises(ValueError, match="io_binding"):
+        InferenceRuntime("cpu", io_binding="always")
+
+
+@pytest.mark.usefixtures("cuda_compiled_in")
+def test_tensorrt_cache_folder_is_created(tmp_path: Path, facenet_path: Path) -> None:
+    cache = tmp_path / "data" / "trt-cache"
+    runtime = InferenceRuntime("tensorrt", gpu=GpuOptions(tensorrt_cache_dir=cache))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        # No TensorRT here: the load fails, but only after the cache folder was made.
+        with pytest.raises(ModelError, match="TensorrtExecutionProvider"):
+            runtime.load(facenet_path, name="facenet")
+    assert cache.is_dir()
+
+
+def test_io_binding_gives_the_same_outputs(tmp_path: Path) -> None:
+    paths = build_models(tmp_path)
+    plain = InferenceRuntime("cpu")
+    bound = InferenceRuntime("cpu", io_binding="on")
+    rng = np.random.default_rng(3)
+    inputs = {
+        "detector": rng.uniform(-1, 1, (1, 3, 320, 320)).astype(np.float32),
+        "facenet": rng.uniform(-1, 1, (4, 160, 160, 3)).astype(np.float32),
+        "arcface": rng.uniform(-1, 1, (6, 112, 112, 3)).astype(np.float32),
+    }
+    for name, path in paths.items():
+        a = plain.load(path, name=name)
+        b = bound.load(path, name=name)
+        assert (a.io_binding, b.io_binding) == (False, True)
+        assert b.device == "cpu"
+        expected = a.run(inputs[name])
+        got = b.run(inputs[name])
+        assert len(got) == len(expected) == len(a.outputs)
+        for want, have in zip(expected, got, strict=True):
+            assert have.dtype == want.dtype and have.shape == want.shape
+            assert np.array_equal(have, want), name
+        # Asking for some outputs binds only those, in the order asked.
+        names = a.output_names[::-1][:2]
+        for want, have in zip(a.run(inputs[name], names), b.run(inputs[name], names), strict=True):
+            assert np.array_equal(have, want), name
+    # A non-contiguous input (a view) is fed as its values, not its memory layout.
+    view = np.asfortranarray(inputs["facenet"])
+    want = plain.load(paths["facenet"], name="facenet").run(view)[0]
+    assert np.array_equal(bound.load(paths["facenet"], name="facenet").run(view)[0], want)
+
+
+def test_io_binding_auto_is_off_on_the_cpu(facenet_path: Path) -> None:
+    assert InferenceRuntime("cpu").load(facenet_path, name="facenet").io_binding is False
+    off = InferenceRuntime("cpu", io_binding="off")
+    assert off.load(facenet_path, name="facenet").io_binding is False
+
+
+def test_io_binding_errors_name_the_file(facenet_path: Path) -> None:
+    session = InferenceRuntime("cpu", io_binding="on").load(facenet_path, name="facenet")
+    with pytest.raises(ModelError, match=r"facenet512\.onnx: inference failed"):
+        session.run(np.zeros((1, 3, 160, 160), np.float32))
+    # The session stays usable after a failed call.
+    assert session.run(np.zeros((1, 160, 160, 3), np.float32))[0].shape == (1, 512)
+
+
+def test_warm_up_runs_each_shape_and_times_it(facenet_path: Path) -> None:
+    session = CountingSession(InferenceRuntime("cpu").load(facenet_path, name="facenet"))
+    ms = session.warm_up([(2, 160, 160, 3), (8, 160, 160, 3)])
+    assert session.calls == [(2, 160, 160, 3), (8, 160, 160, 3)]
+    assert ms > 0
+
+
+def test_warm_up_failure_names_the_file(tmp_path: Path) -> None:
+    path = build_failing_embedder(tmp_path / "facenet512.onnx", 160)
+    session = InferenceRuntime("cpu").load(path, name="facenet")
+    with pytest.raises(ModelError) as caught:
+        session.warm_up([(2, 160, 160, 3)])
+    message = str(caught.value)
+    assert message.startswith("facenet512.onnx: warm-up on a (2,160,160,3) input failed: ")
+    assert message.count("facenet512.onnx") == 1
 
 
 def test_unknown_provider_is_rejected() -> None:

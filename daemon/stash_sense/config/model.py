@@ -296,6 +296,50 @@ class FacesConfig:
     crops_max_mb: int = setting(
         200, "Size cap of stored face crops (evidence for review).", min=1, max=100_000
     )
+    cuda_device: int = setting(
+        0, "GPU (CUDA device index) for inference and hardware decode.", min=0, max=63
+    )
+    cuda_arena: str = setting(
+        "same_as_requested",
+        "How CUDA's memory pool grows: same_as_requested (only what the models ask, fits small "
+        "GPUs) or next_power_of_two (fewer allocations, may hold up to twice the memory).",
+        choices=("same_as_requested", "next_power_of_two"),
+    )
+    cudnn_conv_algo_search: str = setting(
+        "heuristic",
+        "cuDNN convolution choice: heuristic (quick), exhaustive (times every algorithm for each "
+        "new batch size: slow first calls, maybe faster after), default (no search).",
+        choices=("heuristic", "exhaustive", "default"),
+    )
+    tensorrt_cache_dir: str = setting(
+        "./data/trt-cache",
+        "Where TensorRT keeps built engines: the first start builds them for minutes, later "
+        "starts load them (delete it after a driver or TensorRT upgrade).",
+        path=True,
+    )
+    tensorrt_fp16: bool = setting(
+        False,
+        "Let TensorRT compute in FP16: faster, but the embeddings move and no recall check "
+        "vouches for it yet.",
+    )
+    io_binding: str = setting(
+        "auto",
+        "Feed models through ONNX Runtime IO binding (inputs copied to the GPU once, outputs "
+        "straight back): auto (when a model runs on CUDA), on, off.",
+        choices=("auto", "on", "off"),
+    )
+    warm_up: bool = setting(
+        True,
+        "Run each model once at load so the first scene does not pay GPU set-up "
+        "(start-up takes longer instead).",
+    )
+    hardware_decode: str = setting(
+        "auto",
+        "Decode video on the GPU (NVDEC): auto (when a CUDA device opens and the codec has a "
+        "hardware decoder, else software), cuda (the same, but warn on fallback), off. Each "
+        "scene pays about 0.3 s of decoder set-up; many-core CPUs can be faster.",
+        choices=("auto", "cuda", "off"),
+    )
 
 
 @dataclass(frozen=True)

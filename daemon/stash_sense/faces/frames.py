@@ -48,6 +48,10 @@ AUTO), because frame threads add delay after every seek; re-measure AUTO on many
 Rotation. The display matrix (``VideoFrame.rotation``, counter-clockwise degrees) is applied,
 so phone videos come out upright. Non-square pixels are resized to square ones.
 
+Hardware decode (``hwaccel``, see ``hwdecode.py``) changes only where packets are decoded: the
+frames are copied back to system memory and converted to the same RGB arrays; a device that does
+not open, or a codec without a hardware decoder, decodes in software with one log line.
+
 Errors are ``VideoError`` with one line naming the source by its label or redacted URL (never
 the API key; FFmpeg's own messages name the URL, so they are never chained or logged). A
 truncated or damaged file yields the frames that decode, with a warning; a network failure or
@@ -69,12 +73,14 @@ from typing import Literal, NamedTuple
 import av
 import av.error
 import numpy as np
+from av.codec.hwaccel import HWAccel
 from av.container import InputContainer
 from av.index import IndexEntries
 from av.packet import Packet
 from av.video.frame import VideoFrame
 from av.video.stream import VideoStream
 
+from stash_sense.faces.hwdecode import SOFTWARE, HardwareDecode, note_fallback, open_decoding
 from stash_sense.faces.source import is_url, redact_url
 from stash_sense.faces.types import Frame, Image, SampledFrames, VideoError
 
@@ -102,6 +108,7 @@ def sample_frames(
     timeout_s: float = 30,
     thread_type: ThreadType = "SLICE",
     label: str | None = None,
+    hwaccel: HardwareDecode | None = None,
 ) -> SampledFrames:
     """Decode up to count distinct frames spread over the window of a local file or http(s) URL."""
     if count < 1:
@@ -113,9 +120,20 @@ def sample_frames(
     name = label or (f"the stream at {redact_url(source)}" if remote else source)
     if not remote:
         _check_local_file(source, name)
-    container = _open(source, remote=remote, headers=http_headers, timeout_s=timeout_s, name=name)
+    container, on_device = open_decoding(
+        lambda accel: _open(
+            source, remote=remote, headers=http_headers, timeout_s=timeout_s, name=name, accel=accel
+        ),
+        hwaccel,
+    )
     try:
         sampler = _Sampler(container, name, thread_type, timeout_s)
+        if hwaccel is not None and on_device:
+            # FFmpeg attaches the device only when the stream's decoder has a config for it.
+            if sampler.stream.codec_context.is_hwaccel:
+                sampler.decoder = hwaccel.device_type
+            else:
+                note_fallback(f"no {hwaccel.device_type} decoder for codec {sampler.codec}")
         return sampler.sample(count, start_fraction, end_fraction)
     except av.error.FFmpegError as exc:
         raise VideoError(_describe_error(exc, name, timeout_s)) from None
@@ -146,6 +164,7 @@ def _open(
     headers: Mapping[str, str] | None,
     timeout_s: float,
     name: str,
+    accel: HWAccel | None = None,
 ) -> InputContainer:
     options: dict[str, str] = {}
     if remote:
@@ -157,7 +176,9 @@ def _open(
         if headers:
             options["headers"] = "".join(f"{key}: {value}\r\n" for key, value in headers.items())
     try:
-        return av.open(source, mode="r", options=options, timeout=(timeout_s, timeout_s))
+        return av.open(
+            source, mode="r", options=options, timeout=(timeout_s, timeout_s), hwaccel=accel
+        )
     except av.error.FFmpegError as exc:
         message = _describe_error(exc, name, timeout_s)
         if not remote and isinstance(exc, av.error.OSError | av.error.EOFError):
@@ -245,6 +266,7 @@ class _Sampler:
         context.thread_type = thread_type
         context.thread_count = 0  # one thread per core
         self.codec = context.name
+        self.decoder = SOFTWARE  # or the device type, once sample_frames sees it attached
         self.time_base: Fraction = self.stream.time_base or Fraction(1, _AV_TIME_BASE)
         self.origin = self.stream.start_time if self.stream.start_time is not None else 0
 
@@ -719,4 +741,5 @@ class _Sampler:
             codec=self.codec,
             decoded=self.decoded,
             seeks=self.seeks,
+            decoder=self.decoder,
         )

@@ -8,20 +8,22 @@ executor, never on the event loop. The models and the database are loaded once
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from stash_sense.config import FacesConfig
 from stash_sense.faces.clustering import cluster_faces, merge_by_best_match
 from stash_sense.faces.database import FaceDatabase, split_universal_id
 from stash_sense.faces.detector import FaceDetector
-from stash_sense.faces.embedder import FaceEmbedder
+from stash_sense.faces.embedder import ARCFACE_SIZE, FACENET_SIZE, FaceEmbedder
 from stash_sense.faces.frames import sample_frames
+from stash_sense.faces.hwdecode import DecodeChoice, choose_decoder
 from stash_sense.faces.matchers import get_matcher
 from stash_sense.faces.result import FaceEvidence, MatchInfo, PersonResult, SceneResult
-from stash_sense.faces.runtime import InferenceRuntime
+from stash_sense.faces.runtime import TENSORRT, GpuOptions, InferenceRuntime
 from stash_sense.faces.search import search_faces
 from stash_sense.faces.selection import cap_scene, encode_jpeg, frame_faces
 from stash_sense.faces.types import (
@@ -41,6 +43,8 @@ FACENET_FILE = "facenet512.onnx"
 ARCFACE_FILE = "arcface.onnx"
 MODEL_FILES = (DETECTOR_FILE, FACENET_FILE, ARCFACE_FILE)
 EVIDENCE_PER_PERSON = 3
+
+_LOGGER = logging.getLogger(__name__)
 
 
 class Cancelled(FaceError):
@@ -64,17 +68,25 @@ class CollectedFaces:
 
 @dataclass
 class FaceModels:
-    """The three ONNX models, loaded once on one inference runtime."""
+    """The three ONNX models, loaded once on one inference runtime, and how video is decoded."""
 
     runtime: InferenceRuntime
     detector: FaceDetector
     embedder: FaceEmbedder
     version: str  # changes when any model file changes
+    warm_up_ms: dict[str, float] = field(default_factory=dict)
+    decoder: DecodeChoice = field(
+        default_factory=lambda: DecodeChoice("off", "software", "hardware_decode is off")
+    )
 
     @classmethod
     def load(cls, models_dir: Path, config: FacesConfig) -> FaceModels:
-        """Load and validate the models (raises ModelError naming the file)."""
-        runtime = InferenceRuntime(config.execution_provider)
+        """Load, validate and warm up the models (raises ModelError naming the file)."""
+        runtime = InferenceRuntime(
+            config.execution_provider,
+            gpu=GpuOptions.from_config(config),
+            io_binding=config.io_binding,
+        )
         detector = FaceDetector(
             runtime.load(models_dir / DETECTOR_FILE, name="detector"),
             input_size=config.detection_size,
@@ -86,7 +98,38 @@ class FaceModels:
             runtime.load(models_dir / ARCFACE_FILE, name="arcface"),
             batch_size=config.embedding_batch_size,
         )
-        return cls(runtime, detector, embedder, models_version(models_dir))
+        models = cls(runtime, detector, embedder, models_version(models_dir))
+        if config.warm_up:
+            models.warm_up()
+        # Probed once per load; the choice is plain data that worker processes can take along.
+        models.decoder = choose_decoder(config.hardware_decode, config.cuda_device)
+        return models
+
+    def warm_up(self) -> None:
+        """Run every model once on zeros of its real input shape and record the time."""
+        size = self.detector.input_size
+        shapes: dict[str, list[tuple[int, ...]]] = {"detector": [(1, 3, size, size)]}
+        for name, session, edge in (
+            ("facenet", self.embedder.facenet, FACENET_SIZE),
+            ("arcface", self.embedder.arcface, ARCFACE_SIZE),
+        ):
+            # One face is two images (the crop and its mirror image).
+            batches = [2]
+            if TENSORRT in session.providers[:1]:
+                # TensorRT builds for the range of batch sizes it has seen; show it the largest
+                # now, so no scene triggers a rebuild (minutes) part-way.
+                batches.append(2 * self.embedder.batch_size)
+            shapes[name] = [(n, edge, edge, 3) for n in batches]
+        sessions = {
+            "detector": self.detector.session,
+            "facenet": self.embedder.facenet,
+            "arcface": self.embedder.arcface,
+        }
+        self.warm_up_ms = {name: sessions[name].warm_up(shapes[name]) for name in sessions}
+        _LOGGER.info(
+            "Models warmed up in %s",
+            ", ".join(f"{name} {ms:g} ms" for name, ms in self.warm_up_ms.items()),
+        )
 
 
 def models_version(models_dir: Path) -> str:
@@ -138,6 +181,7 @@ class FacePipeline:
             start_fraction=config.start_fraction,
             end_fraction=config.end_fraction,
             http_headers=http_headers,
+            hwaccel=self.models.decoder.hwaccel,
         )
         timings["frames"] = _ms(began)
         _check(cancelled)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,30 +17,38 @@ import numpy as np
 import numpy.typing as npt
 import onnxruntime as ort
 
+from stash_sense.faces.providers import (
+    CPU,
+    CUDA,
+    GPU_PROVIDERS,
+    PROVIDER_CHOICES,
+    TENSORRT,
+    GpuOptions,
+    ProviderSpec,
+    requested_providers,
+)
 from stash_sense.faces.types import ModelError
 
+__all__ = [
+    "CPU",
+    "CUDA",
+    "IO_BINDING_CHOICES",
+    "TENSORRT",
+    "GpuOptions",
+    "InferenceRuntime",
+    "ModelSession",
+    "TensorInfo",
+]
+
 log = logging.getLogger(__name__)
-
-CPU = "CPUExecutionProvider"
-CUDA = "CUDAExecutionProvider"
-TENSORRT = "TensorrtExecutionProvider"
-
-PROVIDER_CHOICES = ("auto", "cuda", "tensorrt", "cpu")
 
 # Severity 3 (errors only) hides the warning ORT prints when a GPU provider cannot be created;
 # we check the providers ourselves and say what happened in one line.
 _ORT_LOG_SEVERITY = 3
 
-# HEURISTIC avoids an exhaustive cuDNN search for every new batch shape (embedding batches vary);
-# kSameAsRequested keeps the arena from doubling past what the models need on small GPUs.
-_CUDA_OPTIONS: dict[str, str] = {
-    "device_id": "0",
-    "cudnn_conv_algo_search": "HEURISTIC",
-    "arena_extend_strategy": "kSameAsRequested",
-}
+IO_BINDING_CHOICES = ("auto", "on", "off")
 
 Dim = int | str | None  # fixed size, symbolic name, or unknown
-ProviderSpec = str | tuple[str, dict[str, str]]
 
 
 @dataclass(frozen=True)
@@ -77,13 +86,25 @@ def _dims_match(actual: Sequence[Dim], expected: Sequence[Dim]) -> bool:
 class ModelSession:
     """One loaded ONNX model: its signature, a lock-guarded run, and shape checks."""
 
-    def __init__(self, session: Any, *, path: Path, name: str) -> None:
+    def __init__(
+        self,
+        session: Any,
+        *,
+        path: Path,
+        name: str,
+        io_binding: bool = False,
+        device_id: int = 0,
+    ) -> None:
         self.session = session
         self.path = Path(path)
         self.name = name
         self.inputs = [self._info(arg) for arg in session.get_inputs()]
         self.outputs = [self._info(arg) for arg in session.get_outputs()]
         self.providers: list[str] = list(session.get_providers())
+        self.io_binding = io_binding
+        self.device_id = device_id
+        # Where bound inputs live: device memory when the model runs on the GPU.
+        self.device = "cuda" if self.providers and self.providers[0] in GPU_PROVIDERS else "cpu"
         # ORT's run is thread-safe, but one call at a time keeps GPU memory and threads predictable.
         self._lock = threading.Lock()
 
@@ -121,10 +142,49 @@ class ModelSession:
             feeds = inputs
         with self._lock:
             try:
-                results = self.session.run(list(output_names) if output_names else None, feeds)
+                if self.io_binding:
+                    results = self._run_bound(output_names or self.output_names, feeds)
+                else:
+                    results = self.session.run(list(output_names) if output_names else None, feeds)
             except Exception as err:  # ORT raises its own pybind exception types
                 raise self.error(f"inference failed: {err}") from err
         return [np.asarray(result) for result in results]
+
+    def _run_bound(
+        self, output_names: Sequence[str], feeds: Mapping[str, npt.NDArray[Any]]
+    ) -> list[npt.NDArray[Any]]:
+        """Run through an IO binding: inputs copied to the device once, outputs bound to CPU."""
+        binding = self.session.io_binding()
+        kept = []  # the device copies must outlive the run
+        for name, array in feeds.items():
+            contiguous = np.ascontiguousarray(array)
+            if self.device == "cpu":
+                binding.bind_cpu_input(name, contiguous)
+            else:
+                value = ort.OrtValue.ortvalue_from_numpy(contiguous, self.device, self.device_id)
+                kept.append(value)
+                binding.bind_ortvalue_input(name, value)
+        for name in output_names:
+            # ORT allocates each output (shapes vary with the batch) and copies it back once.
+            binding.bind_output(name, "cpu")
+        self.session.run_with_iobinding(binding)
+        outputs: list[npt.NDArray[Any]] = binding.copy_outputs_to_cpu()
+        return outputs
+
+    def warm_up(self, shapes: Sequence[Sequence[int]]) -> float:
+        """Run once per input shape on zeros (pays provider set-up now); return milliseconds."""
+        began = time.perf_counter()
+        for shape in shapes:
+            if len(self.inputs) != 1:
+                raise self.error(f"has {len(self.inputs)} inputs; warm-up feeds one")
+            try:
+                self.run(np.zeros(tuple(shape), dtype=np.float32))
+            except ModelError as err:
+                detail = err.__cause__ if err.__cause__ is not None else err
+                raise self.error(
+                    f"warm-up on a {_format_shape(shape)} input failed: {detail}"
+                ) from err
+        return round((time.perf_counter() - began) * 1000, 1)
 
     def _check(
         self,
@@ -184,33 +244,37 @@ class InferenceRuntime:
         provider: str = "auto",
         *,
         intra_op_threads: int | None = None,
-        cache_dir: Path | None = None,
+        gpu: GpuOptions | None = None,
+        io_binding: str = "auto",
     ) -> None:
         if provider not in PROVIDER_CHOICES:
             raise ValueError(
                 f"execution_provider must be one of {PROVIDER_CHOICES}, got {provider!r}"
             )
+        if io_binding not in IO_BINDING_CHOICES:
+            raise ValueError(f"io_binding must be one of {IO_BINDING_CHOICES}, got {io_binding!r}")
         self.provider = provider
         self.intra_op_threads = intra_op_threads
-        self.cache_dir = cache_dir  # TensorRT engine cache; engines take minutes to build
+        self.gpu = gpu or GpuOptions()
+        self.io_binding = io_binding
         self._sessions: dict[Path, ModelSession] = {}
         self._lock = threading.Lock()
         ort.set_default_logger_severity(_ORT_LOG_SEVERITY)
 
+    @property
+    def cache_dir(self) -> Path | None:
+        """Where TensorRT keeps its engines (None: ORT's default, the working directory)."""
+        return self.gpu.tensorrt_cache_dir
+
     def requested_providers(self) -> list[ProviderSpec]:
         """List the providers (with options) asked of ONNX Runtime for this configuration."""
-        compiled = set(ort.get_available_providers())
-        trt_options: dict[str, str] = {"trt_engine_cache_enable": "True"}
-        if self.cache_dir is not None:
-            trt_options["trt_engine_cache_path"] = str(self.cache_dir)
-        cuda: ProviderSpec = (CUDA, dict(_CUDA_OPTIONS))
-        if self.provider == "cpu":
-            return [CPU]
-        if self.provider == "auto":
-            return [cuda, CPU] if CUDA in compiled else [CPU]
-        if self.provider == "cuda":
-            return [cuda, CPU]
-        return [(TENSORRT, trt_options), cuda, CPU]
+        return requested_providers(self.provider, ort.get_available_providers(), self.gpu)
+
+    def _binds(self, providers: Sequence[str]) -> bool:
+        """Tell whether a session on these providers runs through an IO binding."""
+        if self.io_binding == "auto":
+            return bool(providers) and providers[0] in GPU_PROVIDERS
+        return self.io_binding == "on"
 
     def _demanded(self) -> str | None:
         """Name the GPU provider the configuration insists on, if any."""
@@ -251,19 +315,40 @@ class InferenceRuntime:
                 f"{path}: execution_provider={self.provider} needs {demanded}, but this "
                 f"onnxruntime build only has {', '.join(compiled)} (install onnxruntime-gpu)"
             )
+        if demanded == TENSORRT and self.cache_dir is not None:
+            try:
+                self.cache_dir.mkdir(parents=True, exist_ok=True)
+            except OSError as err:
+                raise ModelError(
+                    f"{path}: cannot create the TensorRT cache folder {self.cache_dir}: "
+                    f"{err.strerror}"
+                ) from err
         try:
             raw = ort.InferenceSession(
                 str(path), sess_options=self._options(), providers=self.requested_providers()
             )
         except Exception as err:  # ORT raises pybind types (InvalidProtobuf, Fail, ...)
             raise ModelError(f"{path}: cannot load ONNX model: {err}") from err
-        session = ModelSession(raw, path=path, name=name)
+        providers = list(raw.get_providers())
+        session = ModelSession(
+            raw,
+            path=path,
+            name=name,
+            io_binding=self._binds(providers),
+            device_id=self.gpu.cuda_device,
+        )
         if demanded is not None and demanded not in session.providers:
             raise ModelError(
                 f"{path}: execution_provider={self.provider} demanded {demanded}, but ONNX Runtime "
                 f"could only start {', '.join(session.providers)} (check the CUDA/cuDNN libraries)"
             )
-        log.info("model %s (%s) runs on %s", name, path.name, ", ".join(session.providers))
+        log.info(
+            "model %s (%s) runs on %s%s",
+            name,
+            path.name,
+            ", ".join(session.providers),
+            " with IO binding" if session.io_binding else "",
+        )
         return session
 
     def providers_report(self) -> dict[str, list[str]]:

@@ -47,6 +47,7 @@ class SampledFrames:
     codec: str
     decoded: int  # frames decoded in total (cost), not only those returned
     seeks: int
+    decoder: str = "software"  # or the hardware device type that decoded ("cuda")
 
 
 @dataclass(frozen=True)

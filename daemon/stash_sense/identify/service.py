@@ -43,6 +43,9 @@ class FacesStatus:
     database: dict[str, Any] | None = None
     models_version: str | None = None
     providers: dict[str, list[str]] = field(default_factory=dict)
+    warm_up_ms: dict[str, float] = field(default_factory=dict)  # per model; empty: no warm-up
+    # hardware_decode setting, the decoder in use ("cuda" or "software") and why
+    decode: dict[str, str] | None = None
 
 
 class FaceService:
@@ -124,6 +127,13 @@ class FaceService:
             self.status.database = pipeline.database.summary()
             self.status.models_version = pipeline.models.version
             self.status.providers = pipeline.models.runtime.providers_report()
+            self.status.warm_up_ms = dict(pipeline.models.warm_up_ms)
+            decoder = pipeline.models.decoder
+            self.status.decode = {
+                "setting": decoder.setting,
+                "mode": decoder.mode,
+                "reason": decoder.reason,
+            }
             _LOGGER.info(
                 "Face identification ready: database %s, providers %s",
                 pipeline.database.version,
