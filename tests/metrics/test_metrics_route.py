@@ -23,7 +23,7 @@ from stash_sense.identify import IDENTIFY_SCENE, IdentifySceneArgs
 from stash_sense.keys import DAEMON, IDENTIFY, METRICS, QUEUE
 from stash_sense.metrics.stages import StageSample
 from stash_sense.metrics.text import CONTENT_TYPE
-from stash_sense.queue import JobContext, JobType, PermanentJobError, Resource
+from stash_sense.queue import JobContext, JobType, PermanentJobError, Priority, Resource
 from tests.daemons import AUTH, DaemonFactory
 from tests.faces.kit import Kit
 from tests.helpers import TOKEN, daemon_config, eventually, free_port
@@ -110,7 +110,7 @@ async def test_scrape_needs_the_token_and_every_sample_has_help_and_type(
     assert families["stash_sense_job_duration_seconds"].type == "histogram"
 
 
-async def test_queue_depth_by_state_and_type_and_oldest_wait(tmp_path: Path, serve: Serve) -> None:
+async def test_queue_depth_by_state_and_type_and_head_wait(tmp_path: Path, serve: Serve) -> None:
     # No GPU worker: identify_scene jobs stay queued.
     daemon = await serve(config(tmp_path, gpu=0))
     queue = daemon.app[QUEUE].jobs
@@ -120,7 +120,7 @@ async def test_queue_depth_by_state_and_type_and_oldest_wait(tmp_path: Path, ser
     await queue.cancel((await queue.enqueue(identify, IdentifySceneArgs(scene_id=4))).job.id)
     # Not yet due: counted as queued, but nobody waits for it yet.
     await queue.enqueue(identify, IdentifySceneArgs(scene_id=5), delay_seconds=3600)
-    await asyncio.sleep(0.05)
+    await asyncio.sleep(0.3)
 
     families = await daemon.scrape()
     assert value(families, "stash_sense_jobs", type=IDENTIFY_SCENE, state="queued") == 4
@@ -128,9 +128,12 @@ async def test_queue_depth_by_state_and_type_and_oldest_wait(tmp_path: Path, ser
     assert value(families, "stash_sense_jobs", type=IDENTIFY_SCENE, state="running") == 0
     # A registered type with no job at all still shows its zeros.
     assert value(families, "stash_sense_jobs", type="analyzer.run", state="queued") == 0
-    waited = value(families, "stash_sense_queue_oldest_wait_seconds", resource="gpu")
-    assert 0.05 <= waited < 60
-    assert value(families, "stash_sense_queue_oldest_wait_seconds", resource="cpu") == 0
+    head = "stash_sense_queue_head_wait_seconds"
+    assert 0.3 <= value(families, head, resource="gpu") < 60
+    assert value(families, head, resource="cpu") == 0
+    # A higher-priority job goes to the head of the line: the wait is now its own.
+    await queue.enqueue(identify, IdentifySceneArgs(scene_id=6), priority=Priority.HIGH)
+    assert value(await daemon.scrape(), head, resource="gpu") < 0.3
 
 
 async def test_finished_jobs_appear_in_durations_outcomes_and_retries(

@@ -74,10 +74,12 @@ async def _queue(app: web.Application, out: Exposition) -> None:
         ],
     )
     now = time.time()
-    due = await store.oldest_due(now) if readable else {}
+    # The next job in line, not the longest-waiting one: finding that one would read
+    # every queued row (~90 ms at 100,000 queued jobs), the head is one index seek.
+    due = await store.head_due(now) if readable else {}
     out.gauge(
-        "stash_sense_queue_oldest_wait_seconds",
-        "How long the longest-waiting due queued job of each pool has waited (0: none).",
+        "stash_sense_queue_head_wait_seconds",
+        "How long the next job in line of each pool has been due (0: none due).",
         [({"resource": r.value}, max(now - due[r], 0.0) if r in due else 0) for r in Resource],
     )
     pools = daemon.config.queue.concurrency

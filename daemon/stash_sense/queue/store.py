@@ -353,14 +353,19 @@ class JobStore:
             )
         return counts
 
-    async def oldest_due(self, now: float) -> dict[Resource, float]:
-        """Return, per resource, when the longest-waiting due queued job became due."""
-        rows = await self.db.fetch_all(
-            "SELECT resource, MIN(run_at) AS t FROM jobs WHERE state = 'queued' AND run_at <= ?"
-            " GROUP BY resource",
-            (now,),
-        )
-        return {Resource(row["resource"]): float(row["t"]) for row in rows}
+    async def head_due(self, now: float) -> dict[Resource, float]:
+        """Return, per resource, since when the next due job in line has been due."""
+        # The claim's own order on its index: one seek per pool, however long the queue.
+        heads: dict[Resource, float] = {}
+        for resource in Resource:
+            row = await self.db.fetch_one(
+                "SELECT run_at FROM jobs WHERE resource = ? AND state = 'queued' AND run_at <= ?"
+                " ORDER BY priority DESC, id LIMIT 1",
+                (resource.value, now),
+            )
+            if row is not None:
+                heads[resource] = float(row["run_at"])
+        return heads
 
     async def mean_duration(self, job_type: str, recent: int) -> float | None:
         """Return the mean run time of the last `recent` succeeded jobs of a type, if any."""
