@@ -20,7 +20,7 @@ from stash_sense.config import Config
 from stash_sense.config.model import ConcurrencyConfig, MetricsConfig
 from stash_sense.daemon import build_app
 from stash_sense.identify import IDENTIFY_SCENE, IdentifySceneArgs
-from stash_sense.keys import DAEMON, IDENTIFY, METRICS, QUEUE
+from stash_sense.keys import DAEMON, IDENTIFY, METRICS, QUEUE, STORE
 from stash_sense.metrics.stages import StageSample
 from stash_sense.metrics.text import CONTENT_TYPE
 from stash_sense.queue import JobContext, JobType, PermanentJobError, Priority, Resource
@@ -278,3 +278,17 @@ async def test_a_busy_metrics_port_leaves_the_daemon_running(
         families = await daemon.scrape()
         assert value(families, "stash_sense_store_ok") == 1
         assert families["stash_sense_jobs"].samples
+
+
+async def test_an_unreadable_store_is_reported_not_read_as_zeros(
+    tmp_path: Path, serve: Serve
+) -> None:
+    daemon = await serve(config(tmp_path, gpu=0, cpu=0, io=0))
+    await daemon.app[STORE].database.close()
+    families = await daemon.scrape()
+    assert value(families, "stash_sense_store_ok") == 0
+    assert families["stash_sense_jobs"].samples == []
+    assert families["stash_sense_queue_head_wait_seconds"].samples == []
+    # What lives in memory is still there.
+    assert value(families, "stash_sense_build_info", version=__version__) == 1
+    assert value(families, "stash_sense_identify_scenes_total") == 0

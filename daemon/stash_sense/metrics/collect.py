@@ -56,14 +56,15 @@ async def _daemon(app: web.Application, out: Exposition) -> None:
 
 
 async def _queue(app: web.Application, out: Exposition) -> None:
-    """Jobs by state and type, the longest wait per pool, run times and outcomes."""
-    daemon, queue = app[DAEMON], app[QUEUE].jobs
-    store = queue.store
+    """Jobs by state and type, the wait at the head of each pool, run times and outcomes."""
+    daemon, store = app[DAEMON], app[QUEUE].jobs.store
+    # An unreadable store leaves its gauges out rather than reporting zeros it never read.
     readable = await app[STORE].database.ping()
     counts = await store.counts_by_type() if readable else {}
-    # Registered types with no rows yet still show zeros, so series never appear from nowhere.
-    for job_type in daemon.registry:
-        counts.setdefault(job_type.name, dict.fromkeys(JobState, 0))
+    if readable:
+        # Registered types with no rows yet show zeros, so series never appear from nowhere.
+        for job_type in daemon.registry:
+            counts.setdefault(job_type.name, dict.fromkeys(JobState, 0))
     out.gauge(
         "stash_sense_jobs",
         "Jobs in the store by type and state; queued and running are the queue's depth.",
@@ -80,7 +81,11 @@ async def _queue(app: web.Application, out: Exposition) -> None:
     out.gauge(
         "stash_sense_queue_head_wait_seconds",
         "How long the next job in line of each pool has been due (0: none due).",
-        [({"resource": r.value}, max(now - due[r], 0.0) if r in due else 0) for r in Resource],
+        [
+            ({"resource": r.value}, max(now - due[r], 0.0) if r in due else 0)
+            for r in Resource
+            if readable
+        ],
     )
     pools = daemon.config.queue.concurrency
     out.gauge(
