@@ -19,7 +19,10 @@ from stash_sense.evaluate.context import evaluate_ctx
 from stash_sense.events.context import events_ctx, intake_ctx
 from stash_sense.facedb.context import facedb_ctx
 from stash_sense.identify.context import identify_ctx
-from stash_sense.keys import DAEMON
+from stash_sense.keys import DAEMON, METRICS
+from stash_sense.metrics.context import metrics_ctx
+from stash_sense.metrics.runtime import MetricsRuntime
+from stash_sense.metrics.stages import StageReaders
 from stash_sense.queue import JobRegistry
 from stash_sense.queue.context import maintenance_ctx, queue_ctx, workers_ctx
 from stash_sense.review.context import review_ctx
@@ -47,6 +50,8 @@ def build_app(config: Config, token: str) -> web.Application:
         token=token,
         registry=JobRegistry(),
     )
+    # Before any context, so an engine may register its stage readers whenever it starts.
+    app[METRICS] = MetricsRuntime(stages=StageReaders())
     app.on_shutdown.append(_close_changes)
     # Contexts start in this order and stop in reverse: workers stop before the Stash
     # client closes, and the database closes last. Every object is built and every
@@ -66,6 +71,7 @@ def build_app(config: Config, token: str) -> web.Application:
             intake_ctx,
             workers_ctx,
             maintenance_ctx,
+            metrics_ctx,
         ]
     )
     api.add_routes(app)

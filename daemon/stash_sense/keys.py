@@ -13,6 +13,7 @@ from stash_sense.evaluate.runtime import EvaluateRuntime
 from stash_sense.events.runtime import EventsRuntime
 from stash_sense.facedb.runtime import FaceDbRuntime
 from stash_sense.identify.runtime import IdentifyRuntime
+from stash_sense.metrics.runtime import MetricsRuntime
 from stash_sense.queue.runtime import QueueRuntime
 from stash_sense.review.runtime import ReviewRuntime
 from stash_sense.runtime import DaemonRuntime
@@ -31,3 +32,4 @@ EVENTS = web.AppKey("events", EventsRuntime)
 EVALUATE = web.AppKey("evaluate", EvaluateRuntime)
 TAGGING = web.AppKey("tagging", TaggingRuntime)
 ANALYZERS = web.AppKey("analyzers", AnalyzersRuntime)
+METRICS = web.AppKey("metrics", MetricsRuntime)

@@ -17,6 +17,7 @@ from stash_sense.api import (
     jobs,
     library,
     live,
+    metrics,
     plugin_source,
     review,
     scenes,
@@ -25,6 +26,7 @@ from stash_sense.api.cors import cors_middleware
 from stash_sense.api.errors import error_middleware
 from stash_sense.api.signing import UrlSigner
 from stash_sense.config import ServerConfig
+from stash_sense.keys import DAEMON
 
 
 def middlewares(config: ServerConfig, token: str, signer: UrlSigner) -> list[Middleware]:
@@ -48,7 +50,7 @@ def middlewares(config: ServerConfig, token: str, signer: UrlSigner) -> list[Mid
 
 
 def add_routes(app: web.Application) -> None:
-    """Add every route under /api/v1."""
+    """Add every route under /api/v1, and /metrics unless metrics are off."""
     for module in (
         health,
         jobs,
@@ -65,3 +67,5 @@ def add_routes(app: web.Application) -> None:
         live,
     ):
         app.add_routes(module.routes)
+    if app[DAEMON].config.metrics.enabled:
+        app.add_routes(metrics.routes)

@@ -533,6 +533,25 @@ class AnalyzersConfig:
 
 
 @dataclass(frozen=True)
+class MetricsConfig:
+    """Prometheus metrics at /metrics."""
+
+    enabled: bool = setting(
+        True,
+        "Serve /metrics: on the API (bearer token required, as on every route), and on the"
+        " separate listener when a port is set.",
+    )
+    host: str = setting("127.0.0.1", "Address of the separate metrics listener (see port).")
+    port: int = setting(
+        0,
+        "Port of a separate listener serving only /metrics WITHOUT any token, for a scraper"
+        " on a private network; 0: none.",
+        min=0,
+        max=65535,
+    )
+
+
+@dataclass(frozen=True)
 class Config:
     """Every setting of the daemon."""
 
@@ -549,3 +568,4 @@ class Config:
     tagging: TaggingConfig = section(TaggingConfig, "Applying matches and suggesting the rest.")
     stashbox: StashBoxConfig = section(StashBoxConfig, "Stash-box endpoints.")
     analyzers: AnalyzersConfig = section(AnalyzersConfig, "Scheduled library analyzers.")
+    metrics: MetricsConfig = section(MetricsConfig, "Prometheus metrics.")

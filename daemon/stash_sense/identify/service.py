@@ -23,6 +23,7 @@ from stash_sense.faces.pipeline import MODEL_FILES, FaceModels, FacePipeline
 from stash_sense.faces.result import SceneResult
 from stash_sense.faces.runtime import CUDA, TENSORRT
 from stash_sense.faces.types import FaceError
+from stash_sense.identify.stats import IdentifyStats
 
 _LOGGER = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -73,6 +74,7 @@ class FaceService:
         self._lock = asyncio.Lock()
         self._failed_at = 0.0
         self.status = FacesStatus()
+        self.stats = IdentifyStats()
 
     def performer_info(self, universal_id: str) -> PerformerInfo | None:
         """Return what the loaded face database says about a performer (None if not loaded)."""
@@ -206,7 +208,7 @@ class FaceService:
                 request.abandoned.set()  # dropped at its next stage; frees its frames
                 raise
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
+        result = await loop.run_in_executor(
             self._executor,
             lambda: pipeline.identify(
                 source,
@@ -216,6 +218,8 @@ class FaceService:
                 cancelled=cancelled,
             ),
         )
+        self.stats.record(result)
+        return result
 
     async def run(self, work: Callable[[FacePipeline], T]) -> T:
         """Run other work on the loaded pipeline in the executor (e.g. an evaluation)."""

@@ -12,6 +12,7 @@ import aiosqlite
 
 from stash_sense.changes import ChangeHub, Topic
 from stash_sense.queue.models import Job, JobState, Resource
+from stash_sense.queue.stats import JobStats
 from stash_sense.store import Database
 
 
@@ -59,6 +60,8 @@ class JobStore:
     def __init__(self, db: Database, changes: ChangeHub | None = None) -> None:
         self.db = db
         self._changes = changes
+        # Fed here because every outcome a worker records passes through this store.
+        self.stats = JobStats()
 
     def _announce(self, action: str, row: aiosqlite.Row | None) -> Job | None:
         """Publish a job's new state to live views; return the job."""
@@ -162,7 +165,9 @@ class JobStore:
                 " updated_at = ? WHERE id = ? RETURNING *",
                 (state.value, error, now, now, job_id),
             )
-        self._announce(state.value, row)
+        job = self._announce(state.value, row)
+        if job is not None:
+            self.stats.record_end(job)
 
     async def schedule_retry(self, job_id: int, error: str, run_at: float) -> None:
         """Put a failed attempt back in the queue for later."""
@@ -173,7 +178,9 @@ class JobStore:
                 " updated_at = ? WHERE id = ? RETURNING *",
                 (error, run_at, time.time(), job_id),
             )
-        self._announce("retrying", row)
+        job = self._announce("retrying", row)
+        if job is not None:
+            self.stats.record_retry(job)
 
     async def release(
         self, job_ids: Collection[int], *, run_at: float | None = None, note: str | None = None
@@ -345,6 +352,20 @@ class JobStore:
                 row["n"]
             )
         return counts
+
+    async def head_due(self, now: float) -> dict[Resource, float]:
+        """Return, per resource, since when the next due job in line has been due."""
+        # The claim's own order on its index: one seek per pool, however long the queue.
+        heads: dict[Resource, float] = {}
+        for resource in Resource:
+            row = await self.db.fetch_one(
+                "SELECT run_at FROM jobs WHERE resource = ? AND state = 'queued' AND run_at <= ?"
+                " ORDER BY priority DESC, id LIMIT 1",
+                (resource.value, now),
+            )
+            if row is not None:
+                heads[resource] = float(row["run_at"])
+        return heads
 
     async def mean_duration(self, job_type: str, recent: int) -> float | None:
         """Return the mean run time of the last `recent` succeeded jobs of a type, if any."""
