@@ -29,6 +29,7 @@ from multiprocessing.shared_memory import SharedMemory
 import numpy as np
 
 from stash_sense.faces.frames import sample_frames
+from stash_sense.faces.hwdecode import HardwareDecode
 from stash_sense.faces.types import Frame
 
 _LOGGER = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ class DecodeRequest:
     end_fraction: float
     http_headers: Mapping[str, str] | None = None
     label: str | None = None
+    hwaccel: HardwareDecode | None = None  # None: decode in software
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,7 @@ def decode_scene(request: DecodeRequest) -> DecodedScene:
         end_fraction=request.end_fraction,
         http_headers=request.http_headers,
         label=request.label,
+        hwaccel=request.hwaccel,
     )
     total = sum(frame.image.nbytes for frame in sampled.frames)
     slots: list[FrameSlot] = []

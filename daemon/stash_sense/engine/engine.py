@@ -34,12 +34,13 @@ from typing import TypeVar
 import numpy as np
 
 from stash_sense.engine.decode import AttachedFrames, DecodedScene, DecodePool, discard
-from stash_sense.engine.meter import StageMeter, StageSample
+from stash_sense.engine.meter import StageMeter
 from stash_sense.engine.scene import Scene, SceneRequest
 from stash_sense.engine.sizing import EngineSizing
 from stash_sense.faces.pipeline import Cancelled, face_matches
 from stash_sense.faces.result import SceneResult
 from stash_sense.faces.types import FaceError, Frame, VideoError
+from stash_sense.metrics.stages import StageSample
 
 _LOGGER = logging.getLogger(__name__)
 _SLOT_POLL_SECONDS = 0.2  # how often a feeder waiting for a frame slot checks for shutdown

@@ -1,4 +1,7 @@
-"""Count what each stage of the engine does: busy time, items, batches."""
+"""Count what each stage of the engine does: busy time, items, batches.
+
+Items are frames for decode and detect, faces for embed, scenes for search and match.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +9,8 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 
-
-@dataclass(frozen=True)
-class StageSample:
-    """One stage's totals since the engine started, and the work waiting for it now."""
-
-    stage: str
-    busy_seconds: float
-    items: int  # frames for decode/detect, faces for embed, scenes for search/match
-    batches: int  # calls (one decoded scene, one detector or embedder call, one search)
-    queued: int
+from stash_sense.metrics.stages import StageSample
 
 
 class StageMeter:

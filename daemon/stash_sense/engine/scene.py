@@ -45,6 +45,7 @@ class SceneRequest:
             end_fraction=config.end_fraction,
             http_headers=dict(self.http_headers) if self.http_headers else None,
             label=self.description,
+            hwaccel=self.pipeline.models.decoder.hwaccel,
         )
 
 

@@ -13,7 +13,7 @@ from stash_sense.identify.job import SceneIdentifier
 from stash_sense.identify.runtime import IdentifyRuntime
 from stash_sense.identify.service import build_face_service
 from stash_sense.identify.store import IdentificationStore
-from stash_sense.keys import DAEMON, IDENTIFY, QUEUE, STASH, STORE
+from stash_sense.keys import DAEMON, IDENTIFY, METRICS, QUEUE, STASH, STORE
 from stash_sense.lifecycle import background
 from stash_sense.scenes import SceneLedger
 
@@ -46,8 +46,11 @@ async def identify_ctx(app: web.Application) -> AsyncIterator[None]:
     async def preload() -> None:
         await faces.load()
 
+    # The engine's stage totals, for /metrics (empty until the first identification).
+    app[METRICS].stages.add(faces.stage_samples)
     # Loading a large release takes a while: never delay start-up or the API for it.
     async with background(preload(), "faces-load"):
         yield
+    app[METRICS].stages.remove(faces.stage_samples)
     # Waits for an identification still finishing its current stage, off the loop.
     await asyncio.to_thread(faces.close)

@@ -14,7 +14,6 @@ from typing import Any, TypeVar
 from stash_sense.config import Config, EngineConfig, FacesConfig
 from stash_sense.config.paths import FACE_DB_VERIFIED, data_dir
 from stash_sense.engine.engine import Engine
-from stash_sense.engine.meter import StageSample
 from stash_sense.engine.scene import SceneRequest
 from stash_sense.engine.sizing import EngineSizing
 from stash_sense.facedb.layout import active_database_dir
@@ -24,6 +23,7 @@ from stash_sense.faces.result import SceneResult
 from stash_sense.faces.runtime import CUDA, TENSORRT
 from stash_sense.faces.types import FaceError
 from stash_sense.identify.stats import IdentifyStats
+from stash_sense.metrics.stages import StageSample
 
 _LOGGER = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -203,10 +203,12 @@ class FaceService:
             )
             future = self._engine_for(pipeline).submit(request)
             try:
-                return await asyncio.wrap_future(future)
+                result = await asyncio.wrap_future(future)
             except asyncio.CancelledError:
                 request.abandoned.set()  # dropped at its next stage; frees its frames
                 raise
+            self.stats.record(result)
+            return result
         loop = asyncio.get_running_loop()
         result = await loop.run_in_executor(
             self._executor,
