@@ -118,6 +118,12 @@ class Engine:
         return self._decoders.worker_pids()
 
     @property
+    def frames_bytes(self) -> int:
+        """Bytes of frames mapped now."""
+        with self._live_lock:
+            return self._frames_bytes
+
+    @property
     def live_scenes(self) -> int:
         """Scenes submitted and not finished."""
         with self._live_lock:

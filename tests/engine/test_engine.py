@@ -1,0 +1,227 @@
+"""The pipelined engine on a backlog of real videos, with real models and a real release."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import threading
+from pathlib import Path
+
+import pytest
+
+from stash_sense.engine.engine import EngineClosed
+from stash_sense.faces.pipeline import Cancelled
+from stash_sense.faces.result import SceneResult
+from stash_sense.faces.types import VideoError
+from stash_sense.identify.service import FaceService
+from tests.engine.kit import backlog_videos, face_service, named
+from tests.faces.kit import ALICE, BOB, Kit
+from tests.faces.videos import garbage, zero_byte
+from tests.helpers import eventually
+
+
+@pytest.fixture(scope="module")
+def videos(tmp_path_factory: pytest.TempPathFactory, face_kit: Kit) -> dict[str, Path]:
+    return backlog_videos(tmp_path_factory.mktemp("backlog"), face_kit)
+
+
+def shared_blocks() -> set[str]:
+    """Names of the shared-memory blocks that exist now."""
+    return {name for name in os.listdir("/dev/shm") if name.startswith("psm_")}
+
+
+async def identify_all(
+    service: FaceService, sources: list[Path], **kwargs: object
+) -> list[SceneResult | BaseException]:
+    return await asyncio.gather(
+        *(
+            service.identify(str(source), description=f"scene {i}", **kwargs)  # type: ignore[arg-type]
+            for i, source in enumerate(sources)
+        ),
+        return_exceptions=True,
+    )
+
+
+def ok(results: list[SceneResult | BaseException]) -> list[SceneResult]:
+    assert all(isinstance(r, SceneResult) for r in results), results
+    return [r for r in results if isinstance(r, SceneResult)]
+
+
+async def test_a_backlog_gives_the_same_persons_as_one_scene_at_a_time(
+    face_kit: Kit, videos: dict[str, Path], tmp_path: Path
+) -> None:
+    backlog = list(videos.values()) * 2
+    runs: dict[str, list[SceneResult]] = {}
+    for mode in ("sequential", "pipelined"):
+        with face_service(face_kit, tmp_path / "verified.json", mode=mode) as service:
+            assert await service.load()
+            runs[mode] = ok(await identify_all(service, backlog))
+            assert (service.engine is not None) == (mode == "pipelined")
+    for one, many in zip(runs["sequential"], runs["pipelined"], strict=True):
+        assert named(many) == named(one)
+        assert (many.frames_sampled, many.faces_detected, many.faces_kept) == (
+            one.frames_sampled,
+            one.faces_detected,
+            one.faces_kept,
+        )
+        for a, b in zip(one.persons, many.persons, strict=True):
+            assert (a.frame_count, a.face_count, a.reason) == (
+                b.frame_count,
+                b.face_count,
+                b.reason,
+            )
+            if a.best and b.best:
+                assert b.best.confidence == pytest.approx(a.best.confidence, abs=1e-3)
+            assert [e.timestamp for e in a.evidence] == [e.timestamp for e in b.evidence]
+            assert all(e.crop_jpeg for e in b.evidence)
+        assert set(many.timings_ms) >= {"frames", "detect", "search", "match", "total"}
+    by_name = dict(zip(videos, runs["pipelined"], strict=False))
+    assert named(by_name["both"]) == sorted([ALICE, BOB])
+    assert named(by_name["alice"]) == [ALICE]
+    assert named(by_name["bob"]) == [BOB]
+    assert named(by_name["nobody"]) == []
+
+
+async def test_stages_report_in_order_and_are_counted(
+    face_kit: Kit, videos: dict[str, Path], tmp_path: Path
+) -> None:
+    messages: list[str] = []
+    with face_service(face_kit, tmp_path / "verified.json", mode="pipelined") as service:
+        assert await service.load()
+        await service.identify(str(videos["both"]), description="both", on_stage=messages.append)
+        samples = {s.stage: s for s in service.stage_samples()}
+    assert [m.split()[0] for m in messages] == ["sampled", "found", "2"]
+    assert messages[0] == "sampled 12 frames"
+    assert samples["decode"].items == 12 and samples["detect"].items == 12
+    assert samples["embed"].items == 12  # one face per frame
+    assert samples["search"].items == 1 and samples["match"].items == 1
+    assert all(s.busy_seconds > 0 for s in samples.values())
+
+
+async def test_cancelling_one_scene_mid_batch_leaves_the_others(
+    face_kit: Kit, videos: dict[str, Path], tmp_path: Path
+) -> None:
+    before = shared_blocks()
+    target = 3
+    stop = threading.Event()
+    backlog = [videos["both"], videos["alice"], videos["bob"], videos["both"], videos["alice"]]
+
+    def on_stage(index: int):  # noqa: ANN202
+        def report(message: str) -> None:
+            # Cancel once the scene's frames are in the engine, waiting for the detector.
+            if index == target and message.startswith("sampled"):
+                stop.set()
+
+        return report
+
+    with face_service(face_kit, tmp_path / "verified.json", mode="pipelined") as service:
+        assert await service.load()
+        results = await asyncio.gather(
+            *(
+                service.identify(
+                    str(source),
+                    description=f"scene {i}",
+                    cancelled=(stop.is_set if i == target else lambda: False),
+                    on_stage=on_stage(i),
+                )
+                for i, source in enumerate(backlog)
+            ),
+            return_exceptions=True,
+        )
+        engine = service.engine
+        assert engine is not None
+        assert engine.live_scenes == 0 and engine.frames_bytes == 0
+    assert stop.is_set()
+    assert isinstance(results[target], Cancelled)
+    others = [r for i, r in enumerate(results) if i != target]
+    assert [named(r) for r in ok(others)] == [sorted([ALICE, BOB]), [ALICE], [BOB], [ALICE]]
+    assert shared_blocks() <= before
+
+
+async def test_a_corrupt_video_among_good_ones_fails_alone(
+    face_kit: Kit, videos: dict[str, Path], tmp_path: Path
+) -> None:
+    bad = garbage(tmp_path / "garbage.mp4")
+    empty = zero_byte(tmp_path / "empty.mp4")
+    backlog = [videos["both"], bad, videos["bob"], empty, videos["alice"]]
+    with face_service(face_kit, tmp_path / "verified.json", mode="pipelined") as service:
+        assert await service.load()
+        results = await identify_all(service, backlog)
+    assert isinstance(results[1], VideoError) and "scene 1" in str(results[1])
+    assert isinstance(results[3], VideoError) and "scene 3" in str(results[3])
+    good = ok([results[0], results[2], results[4]])
+    assert [named(r) for r in good] == [sorted([ALICE, BOB]), [BOB], [ALICE]]
+
+
+async def test_a_decoding_process_that_dies_costs_no_scene(
+    face_kit: Kit, videos: dict[str, Path], tmp_path: Path
+) -> None:
+    backlog = list(videos.values()) * 2
+    with face_service(face_kit, tmp_path / "verified.json", mode="pipelined") as service:
+        assert await service.load()
+        running = asyncio.ensure_future(identify_all(service, backlog))
+        engine = service.engine
+        while engine is None or not engine.decoder_pids():
+            await asyncio.sleep(0.005)
+            engine = service.engine
+        for pid in engine.decoder_pids():
+            os.kill(pid, signal.SIGKILL)
+        results = ok(await running)
+        assert engine._decoders.crashes >= 1
+    assert [named(r) for r in results] == [named(r) for r in results[: len(videos)]] * 2
+    assert named(results[0]) == sorted([ALICE, BOB])
+
+
+async def test_memory_stays_bounded_on_a_long_backlog(
+    face_kit: Kit, videos: dict[str, Path], tmp_path: Path
+) -> None:
+    before = shared_blocks()
+    scenes = [videos["both"], videos["alice"], videos["bob"]]
+    with face_service(
+        face_kit, tmp_path / "verified.json", mode="pipelined", decode_workers=1
+    ) as service:
+        assert await service.load()
+        ok(await identify_all(service, scenes * 3))  # warm: arenas and caches at full size
+        engine = service.engine
+        assert engine is not None
+        slots = engine.sizing.frame_slots
+        warm_rss = _rss_bytes()
+        peaks = []
+        for _ in range(4):
+            ok(await identify_all(service, scenes * 8))
+            peaks.append(engine.frames_peak_bytes)
+        grown = _rss_bytes() - warm_rss
+    scene_bytes = 12 * 320 * 240 * 3  # 12 frames of 320x240 RGB
+    # 96 more scenes passed through; at most `slots` of them ever held frames at once.
+    assert max(peaks) <= slots * scene_bytes
+    assert max(peaks) >= scene_bytes  # the measure measures something
+    assert grown < 96 * scene_bytes / 4, f"RSS grew by {grown / 1e6:.1f} MB"
+    assert shared_blocks() <= before
+
+
+async def test_closing_with_scenes_in_flight_fails_them_cleanly(
+    face_kit: Kit, videos: dict[str, Path], tmp_path: Path
+) -> None:
+    before = shared_blocks()
+    with face_service(face_kit, tmp_path / "verified.json", mode="pipelined") as service:
+        assert await service.load()
+        running = asyncio.ensure_future(identify_all(service, list(videos.values()) * 3))
+
+        async def started() -> bool:
+            return service.engine is not None and service.engine.frames_bytes > 0
+
+        await eventually(started, timeout=30)
+        await asyncio.to_thread(service.close)
+        results = await running
+    assert any(isinstance(r, EngineClosed) for r in results)
+    assert all(isinstance(r, (SceneResult, EngineClosed)) for r in results)
+    assert shared_blocks() <= before
+    late = await identify_all(service, [videos["bob"]])
+    assert isinstance(late[0], EngineClosed)
+
+
+def _rss_bytes() -> int:
+    """Resident memory of this process now."""
+    with open("/proc/self/statm", encoding="ascii") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
