@@ -46,7 +46,7 @@ def face_service(
     service = FaceService(
         faces or faces_config(face_kit),
         cache_file=cache,
-        engine=EngineConfig(mode=mode, **engine),  # type: ignore[arg-type]
+        engine=EngineConfig(mode=mode, **engine),
     )
     try:
         yield service

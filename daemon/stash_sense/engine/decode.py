@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing
+import os
 import threading
 import time
 from collections.abc import Mapping
@@ -27,12 +28,15 @@ from dataclasses import dataclass
 from multiprocessing.shared_memory import SharedMemory
 
 import numpy as np
+import numpy.typing as npt
 
+from stash_sense.faces.detector import letterbox_canvas
 from stash_sense.faces.frames import sample_frames
 from stash_sense.faces.hwdecode import HardwareDecode
 from stash_sense.faces.types import Frame
 
 _LOGGER = logging.getLogger(__name__)
+OWNER_POLL_SECONDS = 1.0  # how often a worker checks that the daemon still runs
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,7 @@ class DecodeRequest:
     http_headers: Mapping[str, str] | None = None
     label: str | None = None
     hwaccel: HardwareDecode | None = None  # None: decode in software
+    detection_size: int = 0  # also prepare the detector's letterboxed input (0: do not)
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,8 @@ class FrameSlot:
     timestamp: float
     shape: tuple[int, int, int]
     offset: int
+    canvas_offset: int = -1  # the detector's input, (3, S, S) uint8; -1: not prepared
+    det_scale: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,7 @@ class DecodedScene:
     duration: float
     decoded: int  # frames the decoder worked on (cost)
     seconds: float  # wall time spent decoding in the worker
+    detection_size: int = 0
 
 
 def decode_scene(request: DecodeRequest) -> DecodedScene:
@@ -81,24 +89,30 @@ def decode_scene(request: DecodeRequest) -> DecodedScene:
         label=request.label,
         hwaccel=request.hwaccel,
     )
+    size = request.detection_size
+    # Resizing for the detector here spreads it over the decoding processes.
+    canvases = [letterbox_canvas(frame.image, size) if size else None for frame in sampled.frames]
     total = sum(frame.image.nbytes for frame in sampled.frames)
+    total += sum(canvas.nbytes for canvas, _ in filter(None, canvases))
     slots: list[FrameSlot] = []
     name: str | None = None
     if total:
         block = SharedMemory(create=True, size=total)
         try:
             offset = 0
-            for frame in sampled.frames:
-                image = np.ascontiguousarray(frame.image)
-                view = np.ndarray(image.shape, np.uint8, buffer=block.buf, offset=offset)
-                view[...] = image
-                del view  # a live view would keep the mapping from closing
+            for frame, prepared in zip(sampled.frames, canvases, strict=True):
+                image_offset = _put(block, offset, frame.image)
+                offset += frame.image.nbytes
+                canvas_offset, det_scale = -1, 1.0
+                if prepared is not None:
+                    canvas_offset, det_scale = _put(block, offset, prepared[0]), prepared[1]
+                    offset += prepared[0].nbytes
+                shape = (frame.image.shape[0], frame.image.shape[1], 3)
                 slots.append(
                     FrameSlot(
-                        frame.index, frame.timestamp, (image.shape[0], image.shape[1], 3), offset
+                        frame.index, frame.timestamp, shape, image_offset, canvas_offset, det_scale
                     )
                 )
-                offset += image.nbytes
             name = block.name
         except BaseException:
             block.close()
@@ -107,8 +121,16 @@ def decode_scene(request: DecodeRequest) -> DecodedScene:
         # This process's mapping only: the block lives until the engine unlinks it.
         block.close()
     return DecodedScene(
-        name, tuple(slots), sampled.duration, sampled.decoded, time.perf_counter() - began
+        name, tuple(slots), sampled.duration, sampled.decoded, time.perf_counter() - began, size
     )
+
+
+def _put(block: SharedMemory, offset: int, array: npt.NDArray[np.uint8]) -> int:
+    """Copy an array into the block at offset; return the offset."""
+    view = np.ndarray(array.shape, np.uint8, buffer=block.buf, offset=offset)
+    view[...] = array
+    del view  # a live view would keep the mapping from closing
+    return offset
 
 
 class AttachedFrames:
@@ -117,19 +139,31 @@ class AttachedFrames:
     def __init__(self, scene: DecodedScene) -> None:
         self._block = SharedMemory(name=scene.memory) if scene.memory else None
         self.frames: list[Frame] = []
+        # The detector's inputs, by frame, when the decoding process prepared them.
+        self.canvases: list[tuple[npt.NDArray[np.uint8], float] | None] = []
+        self.size = scene.detection_size
         if self._block is not None:
+            buffer = self._block.buf
             for slot in scene.frames:
-                image = np.ndarray(slot.shape, np.uint8, buffer=self._block.buf, offset=slot.offset)
+                image = np.ndarray(slot.shape, np.uint8, buffer=buffer, offset=slot.offset)
                 self.frames.append(Frame(slot.index, slot.timestamp, image))
+                canvas = None
+                if slot.canvas_offset >= 0:
+                    shape = (3, self.size, self.size)
+                    array = np.ndarray(shape, np.uint8, buffer=buffer, offset=slot.canvas_offset)
+                    canvas = (array, slot.det_scale)
+                self.canvases.append(canvas)
 
     @property
     def nbytes(self) -> int:
         """Bytes of frame data mapped."""
-        return sum(frame.image.nbytes for frame in self.frames)
+        images = sum(frame.image.nbytes for frame in self.frames)
+        return images + sum(c[0].nbytes for c in self.canvases if c is not None)
 
     def release(self) -> None:
         """Unmap and free the block; frames taken from it must not be used afterwards."""
         self.frames = []
+        self.canvases = []
         block, self._block = self._block, None
         if block is None:
             return
@@ -161,7 +195,12 @@ class DecodePool:
 
     def _new_pool(self, workers: int) -> ProcessPoolExecutor:
         """Start a pool of `workers` decoding processes."""
-        return ProcessPoolExecutor(workers, mp_context=self._context)
+        return ProcessPoolExecutor(
+            workers,
+            mp_context=self._context,
+            initializer=exit_with_owner,
+            initargs=(os.getpid(),),
+        )
 
     def submit(self, request: DecodeRequest, *, isolated: bool = False) -> Future[DecodedScene]:
         """Queue a scene for decoding; `isolated` runs it alone (after a worker crash)."""
@@ -196,6 +235,37 @@ class DecodePool:
             pools = [self._pool] + ([self._isolated] if self._isolated else [])
         for pool in pools:
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def exit_with_owner(owner: int) -> None:
+    """Make this worker exit once the daemon that started it is gone (even SIGKILLed).
+
+    A worker blocks reading its task queue, whose write end it also holds, so it would never
+    notice; and the fork server, not the daemon, is its parent.
+    """
+
+    def watch() -> None:
+        while _alive(owner):
+            time.sleep(OWNER_POLL_SECONDS)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="owner-watch", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    """Tell whether a process exists and is not a zombie (a killed one not yet reaped)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            state = stat.read().rpartition(")")[2].split()[0]
+    except (OSError, IndexError):
+        return True  # no /proc here: existing is all we can tell
+    return state not in ("Z", "X")
 
 
 def _broken(pool: ProcessPoolExecutor) -> bool:

@@ -32,11 +32,13 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
 import numpy as np
+import numpy.typing as npt
 
 from stash_sense.engine.decode import AttachedFrames, DecodedScene, DecodePool, discard
 from stash_sense.engine.meter import StageMeter
 from stash_sense.engine.scene import Scene, SceneRequest
 from stash_sense.engine.sizing import EngineSizing
+from stash_sense.faces.detector import letterbox_canvas
 from stash_sense.faces.pipeline import Cancelled, face_matches
 from stash_sense.faces.result import SceneResult
 from stash_sense.faces.types import FaceError, Frame, VideoError
@@ -53,6 +55,7 @@ class EngineClosed(FaceError):
 
 
 _Decoded = tuple[Scene, "Future[DecodedScene]"]
+Prepared = tuple[npt.NDArray[np.uint8], float]  # the detector's letterboxed input and scale
 
 
 class Engine:
@@ -75,7 +78,7 @@ class Engine:
         self.frames_peak_bytes = 0  # most frame bytes mapped at once (memory bound check)
         self._frames_bytes = 0
         # Stage-private work lists: only the detect (resp. embed) thread touches its own.
-        self._detect_pending: deque[tuple[Scene, Frame]] = deque()
+        self._detect_pending: deque[tuple[Scene, tuple[Frame, Prepared]]] = deque()
         self._embed_pending: deque[tuple[Scene, int]] = deque()
         self._threads = [
             threading.Thread(target=self._loop, args=(step,), name=f"engine-{name}", daemon=True)
@@ -249,13 +252,13 @@ class Engine:
         began = time.perf_counter()
         try:
             with self._meters["detect"].measure(len(batch)):
-                found = detector.detect_batch([frame.image for _, frame in batch])
+                found = detector.detect_prepared([prepared for _, (_, prepared) in batch])
         except Exception as err:  # the batch's scenes fail; the next batch may be fine
             for scene in {s for s, _ in batch}:
                 self._fail(scene, err)
             return True
         share = (time.perf_counter() - began) / len(batch)
-        for (scene, frame), detections in zip(batch, found, strict=True):
+        for (scene, (frame, _)), detections in zip(batch, found, strict=True):
             if scene.finished:
                 continue
             detected, kept = scene.request.pipeline.keep_faces(frame, detections)
@@ -292,8 +295,13 @@ class Engine:
         if not scene.frames.frames:
             self._detected(scene)
             return
-        scene.frames_left = len(scene.frames.frames)
-        self._detect_pending.extend((scene, frame) for frame in scene.frames.frames)
+        frames = scene.frames
+        scene.frames_left = len(frames.frames)
+        size = scene.request.pipeline.models.detector.input_size
+        for frame, canvas in zip(frames.frames, frames.canvases, strict=True):
+            ready = canvas if canvas is not None and frames.size == size else None
+            prepared = ready or letterbox_canvas(frame.image, size)
+            self._detect_pending.append((scene, (frame, prepared)))
 
     def _decoder_died(self, scene: Scene) -> None:
         """Decode again alone after a worker crash; a second crash fails the scene."""

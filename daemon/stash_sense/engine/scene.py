@@ -46,6 +46,7 @@ class SceneRequest:
             http_headers=dict(self.http_headers) if self.http_headers else None,
             label=self.description,
             hwaccel=self.pipeline.models.decoder.hwaccel,
+            detection_size=self.pipeline.models.detector.input_size,
         )
 
 

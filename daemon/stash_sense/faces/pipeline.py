@@ -80,12 +80,16 @@ class FaceModels:
     )
 
     @classmethod
-    def load(cls, models_dir: Path, config: FacesConfig) -> FaceModels:
-        """Load, validate and warm up the models (raises ModelError naming the file)."""
+    def load(cls, models_dir: Path, config: FacesConfig, *, shared: bool = False) -> FaceModels:
+        """Load, validate and warm up the models (raises ModelError naming the file).
+
+        `shared`: other stages run beside inference (the engine), so idle threads yield.
+        """
         runtime = InferenceRuntime(
             config.execution_provider,
             gpu=GpuOptions.from_config(config),
             io_binding=config.io_binding,
+            allow_spinning=not shared,
         )
         detector = FaceDetector(
             runtime.load(models_dir / DETECTOR_FILE, name="detector"),

@@ -246,6 +246,7 @@ class InferenceRuntime:
         intra_op_threads: int | None = None,
         gpu: GpuOptions | None = None,
         io_binding: str = "auto",
+        allow_spinning: bool = True,
     ) -> None:
         if provider not in PROVIDER_CHOICES:
             raise ValueError(
@@ -257,6 +258,9 @@ class InferenceRuntime:
         self.intra_op_threads = intra_op_threads
         self.gpu = gpu or GpuOptions()
         self.io_binding = io_binding
+        # Idle ORT threads spin for a while to answer the next call sooner; when other stages
+        # share the cores (the pipelined engine), that spinning takes CPU from them.
+        self.allow_spinning = allow_spinning
         self._sessions: dict[Path, ModelSession] = {}
         self._lock = threading.Lock()
         ort.set_default_logger_severity(_ORT_LOG_SEVERITY)
@@ -287,6 +291,8 @@ class InferenceRuntime:
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         options.log_severity_level = _ORT_LOG_SEVERITY
         options.inter_op_num_threads = 1
+        if not self.allow_spinning:
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         if self.intra_op_threads is not None:
             options.intra_op_num_threads = self.intra_op_threads
         return options

@@ -152,7 +152,9 @@ class FaceService:
             raise FacesUnavailable(
                 f"model files missing in {self.models_dir}: {', '.join(missing)}"
             )
-        models = FaceModels.load(self.models_dir, self.config)
+        models = FaceModels.load(
+            self.models_dir, self.config, shared=self.engine_config is not None
+        )
         if database is None:
             database = FaceDatabase.load(
                 active_database_dir(self.database_dir),
