@@ -7,7 +7,7 @@ import logging
 import time
 from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -47,6 +47,8 @@ class FacesStatus:
     warm_up_ms: dict[str, float] = field(default_factory=dict)  # per model; empty: no warm-up
     # hardware_decode setting, the decoder in use ("cuda" or "software") and why
     decode: dict[str, str] | None = None
+    # how identifications run: mode, and once the engine started its sizes
+    engine: dict[str, Any] = field(default_factory=dict)
 
 
 class FaceService:
@@ -64,6 +66,7 @@ class FaceService:
         # None: every identification runs on its own, stage after stage, in the executor.
         self.engine_config = engine if engine is not None and engine.mode == "pipelined" else None
         self._engine: Engine | None = None
+        mode = "pipelined" if self.engine_config is not None else "sequential"
         self.models_dir = Path(config.models_dir).expanduser().resolve()
         self.database_dir = Path(config.database_dir).expanduser().resolve()
         self.cache_file = cache_file
@@ -73,7 +76,7 @@ class FaceService:
         self._pipeline: FacePipeline | None = None
         self._lock = asyncio.Lock()
         self._failed_at = 0.0
-        self.status = FacesStatus()
+        self.status = FacesStatus(engine={"mode": mode, "started": False})
         self.stats = IdentifyStats()
 
     def performer_info(self, universal_id: str) -> PerformerInfo | None:
@@ -240,6 +243,7 @@ class FaceService:
             gpu = any(CUDA in p or TENSORRT in p for p in providers.values())
             sizing = EngineSizing.resolve(self.engine_config, self.config, gpu=gpu)
             self._engine = Engine(sizing)
+            self.status.engine = {"mode": "pipelined", "started": True, **asdict(sizing)}
             _LOGGER.info(
                 "Identification engine started: %d decoding processes, %d scenes at once, "
                 "detector batch %d, embedder batch %d",
