@@ -112,7 +112,7 @@ async def identify_command(
 ) -> int:
     """Identify one scene (via Stash) or one local file and print the result."""
     # The same face service as the daemon's: same loading, checks and executor.
-    faces = build_face_service(config)
+    faces = build_face_service(config, one_scene=True)
     try:
         try:
             await faces.pipeline()

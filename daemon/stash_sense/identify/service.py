@@ -270,11 +270,15 @@ class FaceService:
         self._executor.shutdown(wait=True, cancel_futures=True)
 
 
-def build_face_service(config: Config) -> FaceService:
-    """Build the face service that the daemon and the `identify` command share."""
+def build_face_service(config: Config, *, one_scene: bool = False) -> FaceService:
+    """Build the face service that the daemon and the `identify` command share.
+
+    `one_scene`: identify a single scene now (the command), where starting the engine's
+    decoding processes would only add to the wait.
+    """
     return FaceService(
         config.faces,
         cache_file=data_dir(config) / FACE_DB_VERIFIED,
         workers=config.queue.concurrency.gpu,
-        engine=config.engine,
+        engine=None if one_scene else config.engine,
     )
