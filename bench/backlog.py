@@ -25,13 +25,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import hashlib
 import json
 import os
 import platform
+import shutil
+import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -176,6 +180,47 @@ def ensure_release(faces: int) -> Path:
     return directory
 
 
+class GpuSampler:
+    """Sample the GPU's utilisation with nvidia-smi every half second (when there is one)."""
+
+    def __init__(self) -> None:
+        self.samples: list[float] = []
+        self._process: subprocess.Popen[str] | None = None
+        self._reader: threading.Thread | None = None
+
+    def __enter__(self) -> GpuSampler:
+        if shutil.which("nvidia-smi"):
+            self._process = subprocess.Popen(
+                [
+                    "nvidia-smi",
+                    "--query-gpu=utilization.gpu",
+                    "--format=csv,noheader,nounits",
+                    "-lms",
+                    "500",
+                ],
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            self._reader = threading.Thread(target=self._read, daemon=True)
+            self._reader.start()
+        return self
+
+    def _read(self) -> None:
+        assert self._process is not None and self._process.stdout is not None
+        for line in self._process.stdout:
+            with contextlib.suppress(ValueError):
+                self.samples.append(float(line.split(",")[0]))
+
+    def __exit__(self, *exc: object) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            self._process.wait()
+
+    @property
+    def mean(self) -> float | None:
+        return sum(self.samples) / len(self.samples) if self.samples else None
+
+
 def descendants_cpu_seconds() -> float:
     """CPU seconds used so far by this process and every live process below it."""
     parents: dict[int, int] = {}
@@ -212,6 +257,7 @@ class Side:
     cpu_seconds: float
     faces: int
     stage_busy: dict[str, float]  # seconds each stage worked (summed over processes)
+    gpu_percent: float | None  # mean GPU utilisation (nvidia-smi), None without a GPU
 
     @property
     def scenes_per_second(self) -> float:
@@ -270,7 +316,8 @@ async def run_side(args: argparse.Namespace, mode: str, clips: Sequence[Path]) -
             before_faces = faces.stats.totals()
             busy_before = _busy(faces)
             cpu, began = descendants_cpu_seconds(), time.perf_counter()
-            await identify([s.id for s in scenes[1:]], len(scenes))
+            with GpuSampler() as gpu:
+                await identify([s.id for s in scenes[1:]], len(scenes))
             seconds = time.perf_counter() - began
             cpu = descendants_cpu_seconds() - cpu
             after_faces = faces.stats.totals()
@@ -279,7 +326,7 @@ async def run_side(args: argparse.Namespace, mode: str, clips: Sequence[Path]) -
         finally:
             await runner.cleanup()
             await fake.stop()
-    return Side(mode, args.scenes, seconds, cpu, int(kept), busy)
+    return Side(mode, args.scenes, seconds, cpu, int(kept), busy, gpu.mean)
 
 
 def _busy(faces: Any) -> dict[str, float]:
@@ -336,6 +383,8 @@ def report(args: argparse.Namespace, sides: dict[str, Side]) -> list[str]:
         f"{eng.cpu_seconds / eng.seconds:.2f} |",
         f"| faces per scene | {seq.faces / seq.scenes:.1f} | {eng.faces / eng.scenes:.1f} |",
     ]
+    if eng.gpu_percent is not None and seq.gpu_percent is not None:
+        lines.append(f"| GPU utilisation | {seq.gpu_percent:.0f} % | {eng.gpu_percent:.0f} % |")
     for stage in ENGINE_STAGES:
         cells = [f"{side.stage_busy.get(stage, 0.0) / side.seconds:.2f}" for side in (seq, eng)]
         lines.append(f"| {stage}: busy seconds per wall second | {cells[0]} | {cells[1]} |")

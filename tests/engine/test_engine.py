@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from stash_sense.engine.decode import BLOCK_GROWTH
 from stash_sense.engine.engine import EngineClosed
 from stash_sense.faces.pipeline import Cancelled
 from stash_sense.faces.result import SceneResult
@@ -193,11 +194,14 @@ async def test_memory_stays_bounded_on_a_long_backlog(
             ok(await identify_all(service, scenes * 8))
             peaks.append(engine.frames_peak_bytes)
         grown = _rss_bytes() - warm_rss
+        shared = engine.shared_bytes
     # 12 frames of 320x240 RGB, each with the detector's 320x320 input
     scene_bytes = 12 * (320 * 240 * 3 + 3 * 320 * 320)
     # 96 more scenes passed through; at most `slots` of them ever held frames at once.
     assert max(peaks) <= slots * scene_bytes
     assert max(peaks) >= scene_bytes  # the measure measures something
+    # the slots' shared blocks, reused scene after scene: one per slot, a quarter spare
+    assert scene_bytes <= shared <= slots * scene_bytes * BLOCK_GROWTH
     assert grown < 96 * scene_bytes / 4, f"RSS grew by {grown / 1e6:.1f} MB"
     assert shared_blocks() <= before
 

@@ -16,7 +16,6 @@ second crash names the file that caused it and fails that scene only.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import multiprocessing
 import os
@@ -33,10 +32,12 @@ import numpy.typing as npt
 from stash_sense.faces.detector import letterbox_canvas
 from stash_sense.faces.frames import sample_frames
 from stash_sense.faces.hwdecode import HardwareDecode
-from stash_sense.faces.types import Frame
 
 _LOGGER = logging.getLogger(__name__)
 OWNER_POLL_SECONDS = 1.0  # how often a worker checks that the daemon still runs
+SHM_DIR = "/dev/shm"  # noqa: S108 - only asked for its free space
+BLOCK_GROWTH = 1.25  # a new block's size over the scene that needed it
+SHM_HEADROOM = 2.0  # create a block only with this multiple of its size free
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,8 @@ class DecodeRequest:
     label: str | None = None
     hwaccel: HardwareDecode | None = None  # None: decode in software
     detection_size: int = 0  # also prepare the detector's letterboxed input (0: do not)
+    block: str | None = None  # the frame slot's shared block to write into, if it has one
+    block_size: int = 0
 
 
 @dataclass(frozen=True)
@@ -67,18 +70,20 @@ class FrameSlot:
 
 @dataclass(frozen=True)
 class DecodedScene:
-    """A worker's answer: the shared block's name and the frames' layout in it."""
+    """A worker's answer: where the frames are, and their layout."""
 
-    memory: str | None  # None when no frame was sampled
+    memory: str | None  # the shared block holding them; None: inline, or no frame at all
+    size: int  # the block's size
     frames: tuple[FrameSlot, ...]
     duration: float
     decoded: int  # frames the decoder worked on (cost)
     seconds: float  # wall time spent decoding in the worker
     detection_size: int = 0
+    inline: bytes | None = None  # the frames themselves, when no shared block could hold them
 
 
 def decode_scene(request: DecodeRequest) -> DecodedScene:
-    """Sample a video's frames into a new shared-memory block (runs in a worker process)."""
+    """Sample a video's frames into the request's shared block (runs in a worker process)."""
     began = time.perf_counter()
     sampled = sample_frames(
         request.source,
@@ -92,92 +97,90 @@ def decode_scene(request: DecodeRequest) -> DecodedScene:
     size = request.detection_size
     # Resizing for the detector here spreads it over the decoding processes.
     canvases = [letterbox_canvas(frame.image, size) if size else None for frame in sampled.frames]
-    total = sum(frame.image.nbytes for frame in sampled.frames)
-    total += sum(canvas.nbytes for canvas, _ in filter(None, canvases))
     slots: list[FrameSlot] = []
-    name: str | None = None
-    if total:
-        block = SharedMemory(create=True, size=total)
-        try:
-            offset = 0
-            for frame, prepared in zip(sampled.frames, canvases, strict=True):
-                image_offset = _put(block, offset, frame.image)
-                offset += frame.image.nbytes
-                canvas_offset, det_scale = -1, 1.0
-                if prepared is not None:
-                    canvas_offset, det_scale = _put(block, offset, prepared[0]), prepared[1]
-                    offset += prepared[0].nbytes
-                shape = (frame.image.shape[0], frame.image.shape[1], 3)
-                slots.append(
-                    FrameSlot(
-                        frame.index, frame.timestamp, shape, image_offset, canvas_offset, det_scale
-                    )
-                )
-            name = block.name
-        except BaseException:
-            block.close()
-            block.unlink()
-            raise
-        # This process's mapping only: the block lives until the engine unlinks it.
-        block.close()
+    arrays: list[tuple[int, npt.NDArray[np.uint8]]] = []
+    offset = 0
+    for frame, prepared in zip(sampled.frames, canvases, strict=True):
+        image_offset, offset = offset, offset + frame.image.nbytes
+        arrays.append((image_offset, frame.image))
+        canvas_offset, det_scale = -1, 1.0
+        if prepared is not None:
+            canvas_offset, offset, det_scale = offset, offset + prepared[0].nbytes, prepared[1]
+            arrays.append((canvas_offset, prepared[0]))
+        shape = (frame.image.shape[0], frame.image.shape[1], 3)
+        slots.append(
+            FrameSlot(frame.index, frame.timestamp, shape, image_offset, canvas_offset, det_scale)
+        )
+    name, block_size, inline = _store(request, offset, arrays)
     return DecodedScene(
-        name, tuple(slots), sampled.duration, sampled.decoded, time.perf_counter() - began, size
+        name,
+        block_size,
+        tuple(slots),
+        sampled.duration,
+        sampled.decoded,
+        time.perf_counter() - began,
+        size,
+        inline,
     )
 
 
-def _put(block: SharedMemory, offset: int, array: npt.NDArray[np.uint8]) -> int:
-    """Copy an array into the block at offset; return the offset."""
-    view = np.ndarray(array.shape, np.uint8, buffer=block.buf, offset=offset)
-    view[...] = array
-    del view  # a live view would keep the mapping from closing
-    return offset
-
-
-class AttachedFrames:
-    """A decoded scene's frames, mapped from shared memory into this process."""
-
-    def __init__(self, scene: DecodedScene) -> None:
-        self._block = SharedMemory(name=scene.memory) if scene.memory else None
-        self.frames: list[Frame] = []
-        # The detector's inputs, by frame, when the decoding process prepared them.
-        self.canvases: list[tuple[npt.NDArray[np.uint8], float] | None] = []
-        self.size = scene.detection_size
-        if self._block is not None:
-            buffer = self._block.buf
-            for slot in scene.frames:
-                image = np.ndarray(slot.shape, np.uint8, buffer=buffer, offset=slot.offset)
-                self.frames.append(Frame(slot.index, slot.timestamp, image))
-                canvas = None
-                if slot.canvas_offset >= 0:
-                    shape = (3, self.size, self.size)
-                    array = np.ndarray(shape, np.uint8, buffer=buffer, offset=slot.canvas_offset)
-                    canvas = (array, slot.det_scale)
-                self.canvases.append(canvas)
-
-    @property
-    def nbytes(self) -> int:
-        """Bytes of frame data mapped."""
-        images = sum(frame.image.nbytes for frame in self.frames)
-        return images + sum(c[0].nbytes for c in self.canvases if c is not None)
-
-    def release(self) -> None:
-        """Unmap and free the block; frames taken from it must not be used afterwards."""
-        self.frames = []
-        self.canvases = []
-        block, self._block = self._block, None
-        if block is None:
-            return
-        # A view still referenced somewhere (e.g. by a traceback) keeps the mapping open;
-        # unlinking still frees the memory once that reference goes.
-        with contextlib.suppress(BufferError):
-            block.close()
-        with contextlib.suppress(FileNotFoundError):
+def _store(
+    request: DecodeRequest, total: int, arrays: list[tuple[int, npt.NDArray[np.uint8]]]
+) -> tuple[str | None, int, bytes | None]:
+    """Copy the arrays into the slot's block, a new larger one, or (no room) a bytes object."""
+    if total == 0:
+        return None, 0, None
+    if request.block is not None and request.block_size >= total:
+        block, size = SharedMemory(name=request.block), request.block_size
+    elif shm_room() >= total * SHM_HEADROOM:
+        # Room to grow: the next scene of this slot may be a little larger.
+        size = int(total * BLOCK_GROWTH)
+        block = SharedMemory(create=True, size=size)
+    else:
+        buffer = bytearray(total)
+        for offset, array in arrays:
+            np.ndarray(array.shape, np.uint8, buffer=buffer, offset=offset)[...] = array
+        _warn_inline_once(total)
+        return None, 0, bytes(buffer)
+    try:
+        for offset, array in arrays:
+            view = np.ndarray(array.shape, np.uint8, buffer=block.buf, offset=offset)
+            view[...] = array
+            del view  # a live view would keep the mapping from closing
+    except BaseException:
+        block.close()
+        if block.name != request.block:
             block.unlink()
+        raise
+    # This process's mapping only: the block belongs to the engine.
+    block.close()
+    return block.name, size, None
 
 
-def discard(scene: DecodedScene) -> None:
-    """Free the shared block of a decoded scene nobody will use."""
-    AttachedFrames(scene).release()
+def shm_room() -> int:
+    """Bytes free for shared memory (/dev/shm; Docker gives containers 64 MB by default)."""
+    try:
+        stat = os.statvfs(SHM_DIR)
+    except OSError:
+        return 0
+    return stat.f_bavail * stat.f_frsize
+
+
+_warned: set[str] = set()  # per worker process
+
+
+def _warn_inline_once(total: int) -> None:
+    """Say once per worker that frames go through the pipe, and how to avoid it."""
+    if "inline" not in _warned:
+        _warned.add("inline")
+        _LOGGER.warning(
+            "Shared memory (%s) has %d MB free, a scene needs %d MB: frames are copied through "
+            "a pipe instead, which is slower. Give the container more (docker run --shm-size=8g, "
+            "compose shm_size)",
+            SHM_DIR,
+            shm_room() // 1_048_576,
+            total // 1_048_576 + 1,
+        )
 
 
 class DecodePool:

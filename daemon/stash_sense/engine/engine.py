@@ -32,9 +32,9 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
 import numpy as np
-import numpy.typing as npt
 
-from stash_sense.engine.decode import AttachedFrames, DecodedScene, DecodePool, discard
+from stash_sense.engine.blocks import AttachedFrames, FrameBlocks, Prepared
+from stash_sense.engine.decode import DecodedScene, DecodePool
 from stash_sense.engine.meter import StageMeter
 from stash_sense.engine.scene import Scene, SceneRequest
 from stash_sense.engine.sizing import EngineSizing
@@ -55,7 +55,6 @@ class EngineClosed(FaceError):
 
 
 _Decoded = tuple[Scene, "Future[DecodedScene]"]
-Prepared = tuple[npt.NDArray[np.uint8], float]  # the detector's letterboxed input and scale
 
 
 class Engine:
@@ -64,7 +63,7 @@ class Engine:
     def __init__(self, sizing: EngineSizing) -> None:
         self.sizing = sizing
         self._decoders = DecodePool(sizing.decode_workers)
-        self._slots = threading.BoundedSemaphore(sizing.frame_slots)
+        self._blocks = FrameBlocks(sizing.frame_slots)
         self._incoming: queue.Queue[Scene | None] = queue.Queue()
         self._decoded: queue.Queue[_Decoded | None] = queue.Queue()
         self._to_embed: queue.Queue[Scene | None] = queue.Queue()
@@ -127,6 +126,11 @@ class Engine:
             return self._frames_bytes
 
     @property
+    def shared_bytes(self) -> int:
+        """Shared memory held by the frame slots."""
+        return self._blocks.bytes
+
+    @property
     def live_scenes(self) -> int:
         """Scenes submitted and not finished."""
         with self._live_lock:
@@ -142,18 +146,19 @@ class Engine:
         for thread in self._threads:
             thread.join()
         self._decoders.close()
-        # Decodes that finished during shutdown left shared blocks behind: free them.
+        # A decode that finished during shutdown may have made a new block: track it to free it.
         while True:
             try:
                 item = self._decoded.get_nowait()
             except queue.Empty:
                 break
             if item is not None:
-                _discard_result(item[1])
+                _adopt_result(*item)
         with self._live_lock:
             left = list(self._live)
         for scene in left:
             self._fail(scene, EngineClosed("the identification engine stopped"))
+        self._blocks.close()
 
     # -- bookkeeping -------------------------------------------------------------
 
@@ -185,14 +190,14 @@ class Engine:
             self._live.discard(scene)
 
     def _drop_frames(self, scene: Scene) -> None:
-        """Free a scene's frames and give its frame slot back."""
+        """Drop a scene's frames and give its frame slot back."""
         if scene.frames is not None:
             with self._live_lock:
                 self._frames_bytes -= scene.frames.nbytes
             scene.release_frames()
-        if scene.holds_slot:
-            scene.holds_slot = False
-            self._slots.release()
+        block, scene.block = scene.block, None
+        if block is not None:
+            self._blocks.give_back(block)
 
     def _stopped(self, scene: Scene) -> bool:
         """Fail a scene its caller no longer wants; tell whether it is out of the engine."""
@@ -210,19 +215,22 @@ class Engine:
         scene = self._incoming.get()
         if scene is None:
             return False
-        while not self._slots.acquire(timeout=_SLOT_POLL_SECONDS):
+        block = None
+        while block is None:
             if self._closing.is_set():
                 return False
             if self._stopped(scene):
                 return True
-        scene.holds_slot = True
+            block = self._blocks.take(timeout=_SLOT_POLL_SECONDS)
+        scene.block = block
         if self._stopped(scene):
             return True
+        request = scene.request.decode_request(block)
         try:
-            future = self._decoders.submit(scene.request.decode_request(), isolated=scene.crashed)
+            future = self._decoders.submit(request, isolated=scene.crashed)
         except (BrokenProcessPool, RuntimeError):
             self._decoders.replace_broken()
-            future = self._decoders.submit(scene.request.decode_request(), isolated=scene.crashed)
+            future = self._decoders.submit(request, isolated=scene.crashed)
         future.add_done_callback(lambda done: self._decoded.put((scene, done)))
         return True
 
@@ -281,13 +289,13 @@ class Engine:
             self._fail(scene, err)
             return
         self._meters["decode"].add(decoded.seconds, len(decoded.frames))
+        assert scene.block is not None  # taken by the feeder
+        scene.frames = AttachedFrames(decoded, scene.block)
         if self._stopped(scene):
-            discard(decoded)
             return
         scene.add_time("frames", decoded.seconds)
         scene.duration = decoded.duration
         scene.frames_sampled = len(decoded.frames)
-        scene.frames = AttachedFrames(decoded)
         with self._live_lock:
             self._frames_bytes += scene.frames.nbytes
             self.frames_peak_bytes = max(self.frames_peak_bytes, self._frames_bytes)
@@ -466,8 +474,10 @@ def _take(
     return batch
 
 
-def _discard_result(future: Future[DecodedScene]) -> None:
-    """Free the shared block of a decode nobody will read."""
-    if future.cancelled() or future.exception() is not None:
+def _adopt_result(scene: Scene, future: Future[DecodedScene]) -> None:
+    """Give the scene's slot the block a decode nobody will read wrote into (to be freed)."""
+    if future.cancelled() or future.exception() is not None or scene.block is None:
         return
-    discard(future.result())
+    name = future.result().memory
+    if name is not None:
+        scene.block.adopt(name)

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from stash_sense.engine.decode import AttachedFrames, DecodeRequest
+from stash_sense.engine.blocks import AttachedFrames, FrameBlock
+from stash_sense.engine.decode import DecodeRequest
 from stash_sense.faces.embedder import EMBEDDING_DIM
 from stash_sense.faces.pipeline import CollectedFaces, FacePipeline
 from stash_sense.faces.result import SceneResult
@@ -35,8 +36,8 @@ class SceneRequest:
         """Tell whether the caller cancelled the scene or stopped waiting for it."""
         return self.abandoned.is_set() or self.cancelled()
 
-    def decode_request(self) -> DecodeRequest:
-        """Describe the frame sampling for a decoding process."""
+    def decode_request(self, block: FrameBlock) -> DecodeRequest:
+        """Describe the frame sampling for a decoding process, writing into `block`."""
         config = self.pipeline.config
         return DecodeRequest(
             source=self.source,
@@ -47,6 +48,8 @@ class SceneRequest:
             label=self.description,
             hwaccel=self.pipeline.models.decoder.hwaccel,
             detection_size=self.pipeline.models.detector.input_size,
+            block=block.name,
+            block_size=block.size,
         )
 
 
@@ -59,7 +62,7 @@ class Scene:
     began: float = field(default_factory=time.perf_counter)
     timings: dict[str, float] = field(default_factory=dict)
     crashed: bool = False  # a decoding process died while holding this scene
-    holds_slot: bool = False
+    block: FrameBlock | None = None  # its frame slot, from decoding until its faces are cut
     frames: AttachedFrames | None = None
     frames_left: int = 0
     duration: float = 0.0
@@ -102,7 +105,7 @@ class Scene:
         )
 
     def release_frames(self) -> None:
-        """Free the scene's frames (after detection, or when it stops early)."""
+        """Drop the scene's frames (after detection, or when it stops early)."""
         if self.frames is not None:
             self.frames.release()
             self.frames = None
