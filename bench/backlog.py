@@ -329,6 +329,11 @@ async def run_side(args: argparse.Namespace, mode: str, clips: Sequence[Path]) -
     return Side(mode, args.scenes, seconds, cpu, int(kept), busy, gpu.mean)
 
 
+def median_side(sides: list[Side]) -> Side:
+    """The run with the median wall time."""
+    return sorted(sides, key=lambda side: side.seconds)[(len(sides) - 1) // 2]
+
+
 def _busy(faces: Any) -> dict[str, float]:
     """Seconds each stage has worked: the engine's meters, else the results' timings."""
     samples = faces.stage_samples()
@@ -388,6 +393,7 @@ def report(args: argparse.Namespace, sides: dict[str, Side]) -> list[str]:
     for stage in ENGINE_STAGES:
         cells = [f"{side.stage_busy.get(stage, 0.0) / side.seconds:.2f}" for side in (seq, eng)]
         lines.append(f"| {stage}: busy seconds per wall second | {cells[0]} | {cells[1]} |")
+    lines.append(f"(median of {args.runs} runs per side, sides alternating)")
     if args.models == "heavy":
         rate = sgemm_gflops()
         per_face = embed_gflop_per_face(ensure_models("heavy"))
@@ -417,6 +423,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--decode-workers", type=int, default=0, help="0: automatic")
     parser.add_argument("--db-faces", type=int, default=20_000)
     parser.add_argument("--clips", type=int, default=3, help="distinct clips in the backlog")
+    parser.add_argument("--runs", type=int, default=3, help="runs per side, alternating")
     parser.add_argument("--json", action="store_true", help="also print the figures as JSON")
     args = parser.parse_args(argv)
     if args.quick:
@@ -443,14 +450,21 @@ async def amain(args: argparse.Namespace) -> int:
         for seed in range(args.clips)
     ]
     print(f"clips ready in {time.perf_counter() - began:.0f} s", flush=True)
-    sides = {}
-    for mode in ("sequential", "pipelined"):
-        sides[mode] = await run_side(args, mode, clips)
-        print(f"{mode}: {sides[mode].seconds:.1f} s", flush=True)
+    runs: dict[str, list[Side]] = {"sequential": [], "pipelined": []}
+    for number in range(args.runs):
+        # Alternate which side goes first, so a drift in the machine's speed hits both.
+        order = ("sequential", "pipelined") if number % 2 == 0 else ("pipelined", "sequential")
+        for mode in order:
+            side = await run_side(args, mode, clips)
+            runs[mode].append(side)
+            print(f"run {number + 1}, {mode}: {side.seconds:.1f} s", flush=True)
+    sides = {mode: median_side(done) for mode, done in runs.items()}
     for line in report(args, sides):
         print(line)
     if args.json:
-        print(json.dumps({mode: dataclasses.asdict(side) for mode, side in sides.items()}))
+        print(
+            json.dumps({mode: [dataclasses.asdict(s) for s in done] for mode, done in runs.items()})
+        )
     print(f"(whole run {time.perf_counter() - began:.0f} s)")
     return 0
 
