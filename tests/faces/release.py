@@ -93,6 +93,7 @@ def write_release(
     manifest: Mapping[str, object] | None = None,
     faces_json: Sequence[object] | None = None,
     names: Mapping[str, str] | None = None,
+    num_threads: int = 1,
 ) -> ReleaseInfo:
     """Write a release into `directory` (created) and return what it holds.
 
@@ -103,6 +104,8 @@ def write_release(
     manifest checksum is wrong; missing names files deleted after the manifest lists them;
     manifest overrides manifest keys (a None value removes the key); faces_json replaces the
     faces.json content verbatim (checksums still match it). names: display names by id.
+    num_threads: threads building each index; 1 keeps the graph (and every result)
+    reproducible, -1 (all cores) is for large benchmark releases.
     """
     rng = np.random.default_rng(seed)
     directory.mkdir(parents=True, exist_ok=True)
@@ -122,11 +125,12 @@ def write_release(
         if uid is not None:
             positions.setdefault(uid, []).append(position)
 
-    _write_index(directory / "face_facenet.voy", facenet, storage)
+    _write_index(directory / "face_facenet.voy", facenet, storage, num_threads)
     _write_index(
         directory / "face_arcface.voy",
         np.concatenate([arcface, random_vectors(extra_arcface, rng)]),
         storage,
+        num_threads,
     )
 
     named = [uid for uid in performers if uid is not None]
@@ -201,7 +205,10 @@ def _vector(value: npt.ArrayLike) -> npt.NDArray[np.float32]:
 
 
 def _write_index(
-    path: Path, vectors: npt.NDArray[np.float32], storage: voyager.StorageDataType
+    path: Path,
+    vectors: npt.NDArray[np.float32],
+    storage: voyager.StorageDataType,
+    num_threads: int = 1,
 ) -> None:
     index = voyager.Index(
         voyager.Space.Cosine,
@@ -211,9 +218,12 @@ def _write_index(
         random_seed=1,
     )
     if len(vectors):
-        # no explicit ids: Voyager numbers them 0..n-1 in order, like the trainer;
-        # one thread keeps the graph (and so every test result) reproducible
-        index.add_items(vectors, num_threads=1)
+        # ids 0..n-1 in row order, as the trainer's are. They are given explicitly because
+        # Voyager (2.x) numbers rows out of order when several threads add them unnumbered.
+        # One thread (the default) keeps the graph (and so every test result) reproducible.
+        index.add_items(
+            vectors, ids=np.arange(len(vectors), dtype=np.int64), num_threads=num_threads
+        )
     index.save(str(path))
 
 

@@ -265,7 +265,10 @@ class FacesConfig:
     )
     query_k: int = setting(100, "Neighbours fetched per face from each index.", min=1, max=1000)
     query_ef: int = setting(
-        200, "Voyager search breadth; higher gives better recall.", min=10, max=10_000
+        400,
+        "Voyager search breadth; higher gives better recall (below query_k acts as query_k).",
+        min=10,
+        max=10_000,
     )
     facenet_weight: float = setting(0.5, "Weight of FaceNet in the fused distance.", min=0, max=1)
     max_distance: float = setting(
