@@ -18,7 +18,9 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
+from stash_sense.config import EngineConfig
 from stash_sense.daemon import build_app
+from stash_sense.engine.sizing import scenes_in_flight
 from stash_sense.keys import DAEMON, QUEUE, STORE
 from stash_sense.queue import JobContext, JobState, JobType, Resource
 from stash_sense.store import Database
@@ -26,7 +28,8 @@ from tests.daemons import AUTH
 from tests.helpers import TOKEN, daemon_config, eventually
 
 HUGE = 20_000  # characters: a value this long needs new (overflow) pages to be stored
-WORKERS = 4  # gpu=1, cpu=1, io=2 in the test config
+# cpu=1, io=2 in the test config; the gpu pool runs one identify job per scene the engine takes
+WORKERS = 3 + scenes_in_flight(EngineConfig())
 
 
 @dataclass(frozen=True)
