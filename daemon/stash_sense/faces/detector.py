@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -57,11 +58,15 @@ def canvas_blob(canvases: npt.NDArray[np.uint8]) -> Floats:
     return blob
 
 
+@functools.lru_cache(maxsize=32)
 def anchor_centers(height: int, width: int, stride: int, num_anchors: int = NUM_ANCHORS) -> Floats:
-    """List (x, y) anchor centres row by row, each repeated once per anchor."""
+    """List (x, y) anchor centres row by row, each repeated once per anchor (read-only)."""
+    # The same few grids serve every frame: built once, not per frame and stride.
     ys, xs = np.mgrid[:height, :width]
     centers = np.stack([xs, ys], axis=-1).reshape(-1, 2).astype(np.float32) * np.float32(stride)
-    return np.repeat(centers, num_anchors, axis=0)
+    grid = np.repeat(centers, num_anchors, axis=0)
+    grid.flags.writeable = False
+    return grid
 
 
 def decode(
