@@ -16,7 +16,6 @@ second crash names the file that caused it and fails that scene only.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import multiprocessing
 import os
@@ -36,7 +35,6 @@ from stash_sense.faces.hwdecode import HardwareDecode
 
 _LOGGER = logging.getLogger(__name__)
 OWNER_POLL_SECONDS = 1.0  # how often a worker checks that the daemon still runs
-DECODE_NICENESS = 10
 SHM_DIR = "/dev/shm"  # noqa: S108 - only asked for its free space
 BLOCK_GROWTH = 1.25  # a new block's size over the scene that needed it
 SHM_HEADROOM = 2.0  # create a block only with this multiple of its size free
@@ -203,7 +201,7 @@ class DecodePool:
         return ProcessPoolExecutor(
             workers,
             mp_context=self._context,
-            initializer=start_worker,
+            initializer=exit_with_owner,
             initargs=(os.getpid(),),
         )
 
@@ -240,15 +238,6 @@ class DecodePool:
             pools = [self._pool] + ([self._isolated] if self._isolated else [])
         for pool in pools:
             pool.shutdown(wait=True, cancel_futures=True)
-
-
-def start_worker(owner: int) -> None:
-    """Set a decoding process up: lower priority, and exit with the daemon."""
-    # Inference is the critical path on a CPU (its threads wait for the slowest of them), and
-    # the thread feeding a GPU must not wait either: decoding takes the cycles they leave.
-    with contextlib.suppress(OSError):
-        os.nice(DECODE_NICENESS)
-    exit_with_owner(owner)
 
 
 def exit_with_owner(owner: int) -> None:
