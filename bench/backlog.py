@@ -1,8 +1,9 @@
 """Scenes per second on a backlog: the pipelined engine against one scene at a time, one run.
 
-Both sides are the real daemon (`build_app`) in this process, against the fake Stash on
-loopback, with the same models, face database and scenes. Each side identifies one scene to
-warm up (models loaded, decoding processes started), then N scenes queued at once as
+Both sides are the real daemon (`build_app`) in this process, against the fake Stash in a
+process of its own (as Stash would be; its CPU time is not counted) on loopback, with the
+same models, face database and scenes. Each side identifies one scene to warm up (models
+loaded, decoding processes started), then N scenes queued at once as
 `identify_scene` jobs through the real job queue; the clock runs from the enqueue to the
 last job's success. Only `[engine] mode` differs: `sequential` is today's path (one scene at a
 time, stage after stage, in one executor thread); `pipelined` is the engine.
@@ -284,14 +285,12 @@ def config_for(args: argparse.Namespace, mode: str, data: Path, stash_url: str) 
 
 async def run_side(args: argparse.Namespace, mode: str, clips: Sequence[Path]) -> Side:
     """Identify a warm-up scene, then the backlog, on one daemon; return the figures."""
-    with tempfile.TemporaryDirectory(prefix=f"backlog-{mode}-") as tmp:
-        fake = FakeStash()
-        scenes = [
-            fake.library.add_scene(title=f"scene {i}", path=str(clips[i % len(clips)]))
-            for i in range(args.scenes + 1)
-        ]
-        await fake.start()
-        app = build_app(config_for(args, mode, Path(tmp) / "data", fake.url), TOKEN)
+    paths = [str(clips[i % len(clips)]) for i in range(args.scenes + 1)]
+    with (
+        tempfile.TemporaryDirectory(prefix=f"backlog-{mode}-") as tmp,
+        FakeStashProcess(paths) as stash,
+    ):
+        app = build_app(config_for(args, mode, Path(tmp) / "data", stash.url), TOKEN)
         runner = web.AppRunner(app)
         await runner.setup()
         try:
@@ -312,21 +311,73 @@ async def run_side(args: argparse.Namespace, mode: str, clips: Sequence[Path]) -
                         return
                     await asyncio.sleep(0.02)
 
-            await identify([scenes[0].id], 1)  # warm-up: engine, decoding processes, caches
+            ids = stash.scene_ids
+            await identify(ids[:1], 1)  # warm-up: engine, decoding processes, caches
             before_faces = faces.stats.totals()
             busy_before = _busy(faces)
-            cpu, began = descendants_cpu_seconds(), time.perf_counter()
+            # The fake Stash stands in for a Stash on another machine: its CPU is not ours.
+            cpu = descendants_cpu_seconds() - stash.cpu_seconds()
+            began = time.perf_counter()
             with GpuSampler() as gpu:
-                await identify([s.id for s in scenes[1:]], len(scenes))
+                await identify(ids[1:], len(ids))
             seconds = time.perf_counter() - began
-            cpu = descendants_cpu_seconds() - cpu
+            cpu = descendants_cpu_seconds() - stash.cpu_seconds() - cpu
             after_faces = faces.stats.totals()
             busy = {k: v - busy_before.get(k, 0.0) for k, v in _busy(faces).items()}
             kept = after_faces.faces_kept.total - before_faces.faces_kept.total
         finally:
             await runner.cleanup()
-            await fake.stop()
     return Side(mode, args.scenes, seconds, cpu, int(kept), busy, gpu.mean)
+
+
+class FakeStashProcess:
+    """The fake Stash with one scene per path, in its own process (as Stash would be)."""
+
+    def __init__(self, paths: Sequence[str]) -> None:
+        self.paths = list(paths)
+        self.url = ""
+        self.scene_ids: list[int] = []
+        self._process: subprocess.Popen[str] | None = None
+
+    def __enter__(self) -> FakeStashProcess:
+        self._process = subprocess.Popen(
+            [sys.executable, __file__, "--serve-stash", *self.paths],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self._process.stdout is not None
+        ready = json.loads(self._process.stdout.readline())
+        self.url, self.scene_ids = ready["url"], ready["scene_ids"]
+        return self
+
+    def cpu_seconds(self) -> float:
+        """CPU seconds the fake Stash has used so far."""
+        assert self._process is not None
+        return process_cpu_seconds(self._process.pid)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            self._process.wait()
+
+
+async def serve_stash(paths: Sequence[str]) -> None:
+    """Serve the fake Stash until terminated; print its URL and scene ids first."""
+    fake = FakeStash()
+    scenes = [fake.library.add_scene(title=f"scene {i}", path=p) for i, p in enumerate(paths)]
+    async with fake:
+        print(json.dumps({"url": fake.url, "scene_ids": [s.id for s in scenes]}), flush=True)
+        await asyncio.Event().wait()
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds of one process."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def median_side(sides: list[Side]) -> Side:
@@ -472,6 +523,10 @@ async def amain(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["--serve-stash"]:
+        asyncio.run(serve_stash(argv[1:]))
+        return 0
     return asyncio.run(amain(parse_args(argv)))
 
 

@@ -53,9 +53,9 @@ async def test_sigkill_mid_backlog_resumes_without_loss_or_duplicates(
     daemon = DaemonProcess(tmp_path)
     configure(daemon, fake_stash, face_kit, "review")
     # More frames per scene than the other daemon tests: a backlog that takes a few seconds.
-    daemon.config.write_text(
-        daemon.config.read_text().replace("num_frames = 12", "num_frames = 40")
-    )
+    text = daemon.config.read_text().replace("num_frames = 12", "num_frames = 40")
+    # The engine whatever the cores (auto would run one scene at a time on 2).
+    daemon.config.write_text(text + '[engine]\nmode = "pipelined"\n')
     videos = [face_kit.video, face_kit.alice_long]
     scenes = [
         fake_stash.library.add_scene(title=f"s{i}", path=str(videos[i % 2])) for i in range(SCENES)

@@ -6,7 +6,7 @@ import dataclasses
 
 from stash_sense.config import Config, EngineConfig, FacesConfig, QueueConfig
 from stash_sense.config.model import ConcurrencyConfig
-from stash_sense.engine.sizing import EngineSizing, gpu_job_slots
+from stash_sense.engine.sizing import EngineSizing, gpu_job_slots, pipelined, scenes_in_flight
 
 
 def test_automatic_sizes_follow_the_cores_and_the_provider() -> None:
@@ -39,3 +39,18 @@ def test_the_queue_runs_one_identify_job_per_scene_the_engine_takes() -> None:
     assert gpu_job_slots(config("pipelined", 12, scenes_in_flight=4)) == 12
     assert gpu_job_slots(config("sequential", 1, decode_workers=2)) == 1
     assert gpu_job_slots(config("pipelined", 0)) == 0  # a disabled pool stays disabled
+    assert gpu_job_slots(config("auto", 1)) in (1, scenes_in_flight(EngineConfig()))
+
+
+def test_auto_mode_pipelines_on_a_gpu_or_four_cores() -> None:
+    def auto(provider: str) -> Config:
+        return Config(faces=FacesConfig(execution_provider=provider))
+
+    assert not pipelined(auto("cpu"), cores=2)
+    assert pipelined(auto("cpu"), cores=4)
+    assert pipelined(auto("cuda"), cores=2)
+    assert pipelined(auto("tensorrt"), cores=1)
+    # "auto" provider: a GPU only if this onnxruntime build has one (the CPU build here)
+    assert not pipelined(auto("auto"), cores=2)
+    assert pipelined(config("pipelined", 1), cores=1)
+    assert not pipelined(config("sequential", 1), cores=64)

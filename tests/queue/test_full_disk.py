@@ -18,9 +18,8 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
-from stash_sense.config import EngineConfig
 from stash_sense.daemon import build_app
-from stash_sense.engine.sizing import scenes_in_flight
+from stash_sense.engine.sizing import gpu_job_slots
 from stash_sense.keys import DAEMON, QUEUE, STORE
 from stash_sense.queue import JobContext, JobState, JobType, Resource
 from stash_sense.store import Database
@@ -29,7 +28,7 @@ from tests.helpers import TOKEN, daemon_config, eventually
 
 HUGE = 20_000  # characters: a value this long needs new (overflow) pages to be stored
 # cpu=1, io=2 in the test config; the gpu pool runs one identify job per scene the engine takes
-WORKERS = 3 + scenes_in_flight(EngineConfig())
+WORKERS = 3 + gpu_job_slots(daemon_config(Path("data")))
 
 
 @dataclass(frozen=True)

@@ -350,10 +350,11 @@ class EngineConfig:
     """How identifications run: pipelined across scenes, or one scene at a time."""
 
     mode: str = setting(
-        "pipelined",
+        "auto",
         "pipelined: decode in worker processes while the models run on batches gathered from "
-        "many scenes (fast on backlogs); sequential: one scene at a time, stage after stage.",
-        choices=("pipelined", "sequential"),
+        "many scenes (fast on backlogs when inference leaves cores free); sequential: one scene "
+        "at a time, stage after stage; auto: pipelined with a GPU or 4+ cores, else sequential.",
+        choices=("auto", "pipelined", "sequential"),
     )
     decode_workers: int = setting(
         0, "Processes that decode frames; 0: one per CPU core less one (at least 1).", min=0, max=64

@@ -5,10 +5,17 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+import onnxruntime as ort
+
 from stash_sense.config import Config, EngineConfig, FacesConfig
 
 GPU_DETECT_BATCH = 16
 GPU_EMBED_BATCH = 128
+# Below this many cores a CPU-only host runs one scene at a time under `mode = "auto"`: on 2
+# cores every stage already spreads over both (FFmpeg, ONNX Runtime and Voyager threads), and
+# the engine measured no faster there (docs/benchmarks.md, "Backlog throughput").
+PIPELINED_MIN_CORES = 4
+GPU_PROVIDERS = ("CUDAExecutionProvider", "TensorrtExecutionProvider")
 
 
 @dataclass(frozen=True)
@@ -53,9 +60,22 @@ def scenes_in_flight(engine: EngineConfig, cores: int | None = None) -> int:
     return 2 * workers + 4
 
 
+def pipelined(config: Config, cores: int | None = None) -> bool:
+    """Tell whether identifications go through the engine (`[engine] mode`, auto resolved)."""
+    mode = config.engine.mode
+    if mode != "auto":
+        return mode == "pipelined"
+    provider = config.faces.execution_provider
+    if provider in ("cuda", "tensorrt"):
+        return True
+    if provider == "auto" and any(p in ort.get_available_providers() for p in GPU_PROVIDERS):
+        return True
+    return (cores if cores is not None else (os.cpu_count() or 1)) >= PIPELINED_MIN_CORES
+
+
 def gpu_job_slots(config: Config) -> int:
     """Identify jobs the queue runs at once: the engine's scenes in flight when pipelined."""
     slots = config.queue.concurrency.gpu
-    if config.engine.mode != "pipelined" or slots == 0:
+    if not pipelined(config) or slots == 0:
         return slots  # 0 keeps the GPU pool switched off
     return max(slots, scenes_in_flight(config.engine))

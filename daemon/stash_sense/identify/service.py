@@ -15,7 +15,7 @@ from stash_sense.config import Config, EngineConfig, FacesConfig
 from stash_sense.config.paths import FACE_DB_VERIFIED, data_dir
 from stash_sense.engine.engine import Engine
 from stash_sense.engine.scene import SceneRequest
-from stash_sense.engine.sizing import EngineSizing
+from stash_sense.engine.sizing import EngineSizing, pipelined
 from stash_sense.facedb.layout import active_database_dir
 from stash_sense.faces.database import FaceDatabase, PerformerInfo
 from stash_sense.faces.pipeline import MODEL_FILES, FaceModels, FacePipeline
@@ -64,7 +64,8 @@ class FaceService:
     ) -> None:
         self.config = config
         # None: every identification runs on its own, stage after stage, in the executor.
-        self.engine_config = engine if engine is not None and engine.mode == "pipelined" else None
+        # (`build_face_service` resolves `mode = "auto"` before it gets here.)
+        self.engine_config = engine if engine is not None and engine.mode != "sequential" else None
         self._engine: Engine | None = None
         mode = "pipelined" if self.engine_config is not None else "sequential"
         self.models_dir = Path(config.models_dir).expanduser().resolve()
@@ -280,5 +281,5 @@ def build_face_service(config: Config, *, one_scene: bool = False) -> FaceServic
         config.faces,
         cache_file=data_dir(config) / FACE_DB_VERIFIED,
         workers=config.queue.concurrency.gpu,
-        engine=None if one_scene else config.engine,
+        engine=config.engine if pipelined(config) and not one_scene else None,
     )
