@@ -70,6 +70,7 @@ async def start_daemon(tmp_path: Path, face_kit: Kit) -> AsyncIterator[DaemonFac
         stash_api_key: str = "",
         tagging: dict[str, Any] | None = None,
         stashbox: dict[str, Any] | None = None,
+        engine: dict[str, Any] | None = None,
         **events: Any,
     ) -> Daemon:
         cfg = config or daemon_config(
@@ -79,6 +80,7 @@ async def start_daemon(tmp_path: Path, face_kit: Kit) -> AsyncIterator[DaemonFac
             events=events,
             tagging=tagging,
             stashbox=stashbox,
+            engine=engine,
             faces={
                 "models_dir": str(face_kit.models_dir),
                 "database_dir": str(face_kit.database_dir),

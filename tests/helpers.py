@@ -12,6 +12,7 @@ from typing import Any
 
 from stash_sense.config import (
     Config,
+    EngineConfig,
     EventsConfig,
     FacesConfig,
     PathsConfig,
@@ -44,6 +45,7 @@ def daemon_config(
     faces: dict[str, Any] | None = None,
     tagging: dict[str, Any] | None = None,
     stashbox: dict[str, Any] | None = None,
+    engine: dict[str, Any] | None = None,
 ) -> Config:
     """Build a config for a daemon under test: fast timers, loopback only."""
     return Config(
@@ -82,6 +84,7 @@ def daemon_config(
         ),
         tagging=dataclasses.replace(TaggingConfig(), **(tagging or {})),
         stashbox=dataclasses.replace(StashBoxConfig(), **(stashbox or {})),
+        engine=dataclasses.replace(EngineConfig(), **(engine or {})),
     )
 
 

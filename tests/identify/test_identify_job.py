@@ -96,8 +96,9 @@ async def test_two_performers_are_identified(
     assert newest["id"] != body["id"] and newest["forced"] is True
 
 
+@pytest.mark.parametrize("mode", ["sequential", "pipelined"])
 async def test_streams_from_stash_when_the_file_is_not_local(
-    fake_stash_factory: Any, start_daemon: DaemonFactory, face_kit: Kit, caplog: Any
+    fake_stash_factory: Any, start_daemon: DaemonFactory, face_kit: Kit, caplog: Any, mode: str
 ) -> None:
     fake: FakeStash = await fake_stash_factory(api_key="stash-secret-key")
     scene = fake.library.add_scene(title="remote", path=str(face_kit.video))
@@ -108,6 +109,7 @@ async def test_streams_from_stash_when_the_file_is_not_local(
         fake,
         faces={"num_frames": 6, "path_mappings": [f"{prefix}=/nowhere/mounted"]},
         stash_api_key="stash-secret-key",
+        engine={"mode": mode},  # pipelined: a decoding process streams it, with the key
     )
     job = await finished(daemon, await request_identify(daemon, scene.id))
     assert job.state is JobState.SUCCEEDED, job.last_error
@@ -121,6 +123,7 @@ async def test_streams_from_stash_when_the_file_is_not_local(
     assert "stash-secret-key" not in caplog.text
 
 
+@pytest.mark.parametrize("mode", ["sequential", "pipelined"])
 @pytest.mark.parametrize(
     ("make", "reason"),
     [
@@ -137,11 +140,12 @@ async def test_bad_videos_fail_clearly_and_the_daemon_keeps_working(
     *,
     make: Any,
     reason: str,
+    mode: str,
 ) -> None:
     bad = Path(make(tmp_path / "bad.mp4"))
     broken = fake_stash.library.add_scene(title="bad", path=str(bad))
     good = fake_stash.library.add_scene(title="good", path=str(face_kit.video))
-    daemon = await start_daemon(fake_stash, faces={"num_frames": 4})
+    daemon = await start_daemon(fake_stash, faces={"num_frames": 4}, engine={"mode": mode})
     failed = await finished(daemon, await request_identify(daemon, broken.id))
     assert failed.state is JobState.FAILED
     assert failed.attempts == 1  # bad input is permanent: no retries
