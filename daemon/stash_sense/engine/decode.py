@@ -3,8 +3,9 @@
 PyAV releases the GIL only in parts of decoding, so frames are sampled in a pool of
 processes. A 1080p scene is about 370 MB of RGB frames; pickling that through a pipe would
 cost the main process more than the inference it feeds, so each worker writes its frames
-into one shared-memory block and returns only their layout. The engine maps the block,
-detects and aligns the faces, then releases it (`AttachedFrames.release`).
+(and the detector's letterboxed inputs) into the shared-memory block of the scene's frame
+slot (`blocks.py`) and returns only their layout. Only when /dev/shm has no room do the
+frames travel through the pipe. Workers exit when the daemon is gone, even after SIGKILL.
 
 Workers are started with the forkserver method: the daemon is multi-threaded (event loop,
 ONNX Runtime) and forking it would copy locks held by other threads.
