@@ -4,21 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
+import numpy.typing as npt
 import pytest
 
 from stash_sense.engine.decode import BLOCK_GROWTH
 from stash_sense.engine.engine import EngineClosed
 from stash_sense.faces.pipeline import Cancelled
 from stash_sense.faces.result import SceneResult
+from stash_sense.faces.runtime import ModelSession
 from stash_sense.faces.types import VideoError
 from stash_sense.identify.service import FaceService
-from tests.engine.kit import backlog_videos, face_service, named
+from tests.engine.kit import backlog_videos, face_service, faces_config, named
 from tests.faces.kit import ALICE, BOB, Kit
+from tests.faces.models import CountingSession, build_detector
 from tests.faces.videos import garbage, zero_byte
 from tests.helpers import eventually
 
@@ -231,3 +236,67 @@ def _rss_bytes() -> int:
     """Resident memory of this process now."""
     with open("/proc/self/statm", encoding="ascii") as statm:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+@pytest.fixture(scope="module")
+def batched_models(tmp_path_factory: pytest.TempPathFactory, face_kit: Kit) -> Path:
+    """The kit's models with a detector that takes a batch of frames."""
+    directory = tmp_path_factory.mktemp("batched-models")
+    for name in ("facenet512.onnx", "arcface.onnx"):
+        shutil.copy(face_kit.models_dir / name, directory / name)
+    build_detector(directory / "det_500m.onnx", batched=True)
+    return directory
+
+
+class GatedSession(CountingSession):
+    """Counts calls; the first waits until `open` is set (scenes pile up meanwhile)."""
+
+    def __init__(self, inner: ModelSession) -> None:
+        super().__init__(inner)
+        self.open = threading.Event()
+
+    def run(
+        self,
+        inputs: Mapping[str, npt.NDArray[Any]] | npt.NDArray[Any],
+        output_names: Sequence[str] | None = None,
+    ) -> list[npt.NDArray[Any]]:
+        assert self.open.wait(30)
+        return super().run(inputs, output_names)
+
+
+async def test_frames_of_several_scenes_share_detector_calls(
+    face_kit: Kit, videos: dict[str, Path], batched_models: Path, tmp_path: Path
+) -> None:
+    backlog = list(videos.values()) * 2
+    faces = faces_config(face_kit, models_dir=str(batched_models))
+    runs: dict[str, list[SceneResult]] = {}
+    for mode in ("sequential", "pipelined"):
+        with face_service(
+            face_kit, tmp_path / "verified.json", mode=mode, faces=faces, detect_batch=8
+        ) as service:
+            detector = (await service.pipeline()).models.detector
+            assert detector.batched
+            gated = GatedSession(detector.session)
+            detector.session = gated
+            if mode == "sequential":
+                gated.open.set()
+            running = asyncio.ensure_future(identify_all(service, backlog))
+            if mode == "pipelined":
+
+                async def piled_up() -> bool:
+                    engine = service.engine
+                    return engine is not None and engine.stage_samples()[1].queued >= 1
+
+                # The detector holds its first batch until another scene is decoded.
+                await eventually(piled_up, timeout=30)
+                gated.open.set()
+            runs[mode] = ok(await running)
+            calls = [shape[0] for shape in gated.calls]
+    frames = sum(r.frames_sampled for r in runs["pipelined"])
+    assert sum(calls) == frames and max(calls) == 8
+    # 12 frames a scene: batches within one scene would take exactly 2 calls per scene.
+    assert all(r.frames_sampled == 12 for r in runs["pipelined"])
+    assert len(calls) < 2 * len(backlog), calls
+    for one, many in zip(runs["sequential"], runs["pipelined"], strict=True):
+        assert named(many) == named(one)
+        assert many.faces_kept == one.faces_kept

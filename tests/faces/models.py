@@ -155,10 +155,16 @@ def _rows_dim(input_size: int | None, stride: int) -> int | None:
     return None if input_size is None else (input_size // stride) ** 2 * 2
 
 
-def _flatten_anchors(g: _Graph, feature: str, width: int, output: str) -> str:
-    """(1, 2·width, h, w) with anchor-major channels → (h·w·2, width) rows in SCRFD order."""
+def _flatten_anchors(
+    g: _Graph, feature: str, width: int, output: str, *, batched: bool = False
+) -> str:
+    """(N, 2·width, h, w) with anchor-major channels → (h·w·2, width) rows in SCRFD order.
+
+    `batched` keeps the batch axis: (N, h·w·2, width), as batch exports of SCRFD give.
+    """
     nhwc = g.op("Transpose", feature, perm=[0, 2, 3, 1])
-    return g.op("Reshape", nhwc, g.const([-1, width], np.int64), output=output)
+    shape = [0, -1, width] if batched else [-1, width]
+    return g.op("Reshape", nhwc, g.const(shape, np.int64), output=output)
 
 
 def _head_weights(
@@ -191,9 +197,16 @@ def _head_weights(
 
 
 def build_detector(
-    path: Path, *, input_size: int | None = None, reach: int = DETECTOR_REACH
+    path: Path,
+    *,
+    input_size: int | None = None,
+    reach: int = DETECTOR_REACH,
+    batched: bool = False,
 ) -> Path:
-    """Write the synthetic SCRFD detector ("fires on coloured squares") to path."""
+    """Write the synthetic SCRFD detector ("fires on coloured squares") to path.
+
+    `batched`: a dynamic batch axis N on the input and (N, rows, width) outputs.
+    """
     g = _Graph()
     x = "input.1"
     # Saturation in normalised units: (max - min)/128, the same whatever the channel order.
@@ -258,14 +271,16 @@ def build_detector(
             weight, bias = _head_weights(stride)[kind]
             head = g.op("Conv", features[stride], g.const(weight), g.const(bias))
             name = f"{kind}_{stride}"
-            _flatten_anchors(g, head, width, name)
+            _flatten_anchors(g, head, width, name, batched=batched)
+            shape: list[int | str | None] = [_rows_dim(input_size, stride), width]
             outputs.append(
                 helper.make_tensor_value_info(
-                    name, TensorProto.FLOAT, [_rows_dim(input_size, stride), width]
+                    name, TensorProto.FLOAT, ["N", *shape] if batched else shape
                 )
             )
     side = input_size  # None → dynamic H/W like the real det_500m
-    inputs = [helper.make_tensor_value_info(x, TensorProto.FLOAT, [1, 3, side, side])]
+    batch: int | str = "N" if batched else 1
+    inputs = [helper.make_tensor_value_info(x, TensorProto.FLOAT, [batch, 3, side, side])]
     return g.save(path, "synthetic_scrfd", inputs, outputs)
 
 
