@@ -65,6 +65,11 @@ async def test_a_backlog_gives_the_same_persons_as_one_scene_at_a_time(
             assert await service.load()
             runs[mode] = ok(await identify_all(service, backlog))
             assert (service.engine is not None) == (mode == "pipelined")
+            if service.engine is not None:
+                searcher = service.engine.searcher
+                # searched in the search process, never in the daemon's
+                assert searcher is not None and searcher.pid() is not None
+                assert searcher.fallbacks == 0
     for one, many in zip(runs["sequential"], runs["pipelined"], strict=True):
         assert named(many) == named(one)
         assert (many.frames_sampled, many.faces_detected, many.faces_kept) == (
@@ -300,3 +305,38 @@ async def test_frames_of_several_scenes_share_detector_calls(
     for one, many in zip(runs["sequential"], runs["pipelined"], strict=True):
         assert named(many) == named(one)
         assert many.faces_kept == one.faces_kept
+
+
+async def test_a_search_process_that_dies_is_replaced(
+    face_kit: Kit, videos: dict[str, Path], tmp_path: Path
+) -> None:
+    with face_service(face_kit, tmp_path / "verified.json", mode="pipelined") as service:
+        assert await service.load()
+        first = ok(await identify_all(service, [videos["both"]]))
+        engine = service.engine
+        assert engine is not None and engine.searcher is not None
+        pid = engine.searcher.pid()
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)
+        results = ok(await identify_all(service, list(videos.values())))
+        assert engine.searcher.pid() not in (None, pid)  # a new process took over
+    assert named(first[0]) == named(results[0]) == sorted([ALICE, BOB])
+    assert [named(r) for r in results[2:4]] == [[ALICE], [BOB]]
+
+
+async def test_without_its_release_folder_the_search_runs_in_the_daemon(
+    face_kit: Kit, videos: dict[str, Path], tmp_path: Path
+) -> None:
+    release = tmp_path / "release"
+    shutil.copytree(face_kit.database_dir, release)
+    faces = faces_config(face_kit, database_dir=str(release))
+    with face_service(
+        face_kit, tmp_path / "verified.json", mode="pipelined", faces=faces
+    ) as service:
+        assert await service.load()
+        shutil.rmtree(release)  # pruned after the daemon loaded it, before any search
+        results = ok(await identify_all(service, [videos["both"], videos["bob"]]))
+        engine = service.engine
+        assert engine is not None and engine.searcher is not None
+        assert engine.searcher.fallbacks >= 1
+    assert [named(r) for r in results] == [sorted([ALICE, BOB]), [BOB]]

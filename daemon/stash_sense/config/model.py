@@ -379,6 +379,11 @@ class EngineConfig:
         min=0,
         max=1024,
     )
+    search_process: bool = setting(
+        True,
+        "Search the face database in a process of its own, so the other stages keep running "
+        "(Voyager holds the GIL); costs a second copy of the indices in memory (~1.6 GB).",
+    )
 
 
 @dataclass(frozen=True)

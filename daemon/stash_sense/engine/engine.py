@@ -10,7 +10,8 @@
   per-scene cap.
 - embed: gathers faces across scenes up to the embedder batch.
 - finish: searches the face database for every scene ready (one query per index for all of
-  them), then clusters, matches and describes each scene (`FacePipeline.conclude`).
+  them; in a search process of its own when enabled, see `search.py`), then clusters,
+  matches and describes each scene (`FacePipeline.conclude`).
 
 Each stage is one thread: ONNX Runtime, OpenCV and the shared-memory copies release the
 GIL, so the stages overlap each other and the decoding processes. A scene is dropped at the
@@ -37,6 +38,7 @@ from stash_sense.engine.blocks import AttachedFrames, FrameBlocks, Prepared
 from stash_sense.engine.decode import DecodedScene, DecodePool
 from stash_sense.engine.meter import StageMeter
 from stash_sense.engine.scene import Scene, SceneRequest
+from stash_sense.engine.search import SearchProcess
 from stash_sense.engine.sizing import EngineSizing
 from stash_sense.faces.detector import letterbox_canvas
 from stash_sense.faces.pipeline import Cancelled, face_matches
@@ -60,9 +62,10 @@ _Decoded = tuple[Scene, "Future[DecodedScene]"]
 class Engine:
     """Identify many scenes at once, keeping every stage busy."""
 
-    def __init__(self, sizing: EngineSizing) -> None:
+    def __init__(self, sizing: EngineSizing, *, search_process: bool = False) -> None:
         self.sizing = sizing
         self._decoders = DecodePool(sizing.decode_workers)
+        self.searcher = SearchProcess() if search_process else None
         self._blocks = FrameBlocks(sizing.frame_slots)
         self._incoming: queue.Queue[Scene | None] = queue.Queue()
         self._decoded: queue.Queue[_Decoded | None] = queue.Queue()
@@ -146,6 +149,8 @@ class Engine:
         for thread in self._threads:
             thread.join()
         self._decoders.close()
+        if self.searcher is not None:
+            self.searcher.close()
         # A decode that finished during shutdown may have made a new block: track it to free it.
         while True:
             try:
@@ -423,10 +428,12 @@ class Engine:
         began = time.perf_counter()
         try:
             with self._meters["search"].measure(len(scenes)):
-                found = pipeline.candidates(
-                    np.concatenate([s.facenet for s in scenes]),
-                    np.concatenate([s.arcface for s in scenes]),
-                )
+                facenet = np.concatenate([s.facenet for s in scenes])
+                arcface = np.concatenate([s.arcface for s in scenes])
+                if self.searcher is not None:
+                    found = self.searcher.candidates(pipeline, facenet, arcface)
+                else:
+                    found = pipeline.candidates(facenet, arcface)
         except Exception as err:
             for scene in scenes:
                 self._fail(scene, err)

@@ -228,9 +228,13 @@ class FacePipeline:
             k=config.query_k,
             facenet_weight=config.facenet_weight,
             max_distance=config.max_distance,
-            # A face may list one performer several times (one entry per DB face).
-            max_results=max(2 * config.top_k, 10),
+            max_results=self.max_results,
         )
+
+    @property
+    def max_results(self) -> int:
+        """Candidates kept per face: a face may list one performer several times."""
+        return max(2 * self.config.top_k, 10)
 
     def identify(
         self,
