@@ -7,8 +7,9 @@ import threading
 from pathlib import Path
 
 import numpy as np
+import pytest
 
-from stash_sense.config import FaceDbConfig, FacesConfig
+from stash_sense.config import EngineConfig, FaceDbConfig, FacesConfig
 from stash_sense.facedb.installer import Installer
 from stash_sense.faces.result import SceneResult
 from stash_sense.identify.service import FaceService
@@ -39,7 +40,8 @@ def named(result: SceneResult) -> set[str]:
     return {p.best.universal_id for p in result.persons if p.best is not None}
 
 
-async def test_update_while_identify_runs(face_kit: Kit, tmp_path: Path) -> None:
+@pytest.mark.parametrize("mode", ["sequential", "pipelined"])
+async def test_update_while_identify_runs(face_kit: Kit, tmp_path: Path, mode: str) -> None:
     config = FacesConfig(
         models_dir=str(face_kit.models_dir),
         database_dir=str(tmp_path / "face-db"),
@@ -48,7 +50,10 @@ async def test_update_while_identify_runs(face_kit: Kit, tmp_path: Path) -> None
     )
     installer = Installer(config, FaceDbConfig(), cache_file=tmp_path / "verified.json")
     await installer.install(await installer.offer(str(face_kit.database_dir)))
-    service = FaceService(config, cache_file=tmp_path / "verified.json")
+    # pipelined: the engine's search process must follow the swap too
+    service = FaceService(
+        config, cache_file=tmp_path / "verified.json", engine=EngineConfig(mode=mode)
+    )
     try:
         assert await service.load()
         assert service.status.database is not None
@@ -57,7 +62,7 @@ async def test_update_while_identify_runs(face_kit: Kit, tmp_path: Path) -> None
         started, proceed = threading.Event(), threading.Event()
 
         def gate() -> bool:
-            # runs in the executor thread: hold the identification after its frames are read
+            # runs in the executor thread (or an engine stage): hold the identification
             started.set()
             proceed.wait(30)
             return False
@@ -75,6 +80,9 @@ async def test_update_while_identify_runs(face_kit: Kit, tmp_path: Path) -> None
         assert named(old) == {ALICE, BOB}  # started on the old release, finished on it
         new = await service.identify(str(face_kit.video), description="new")
         assert named(new) == {NEW_ALICE, NEW_BOB}
+        if service.engine is not None:  # both releases were searched in the search process
+            assert service.engine.searcher is not None
+            assert service.engine.searcher.fallbacks == 0
     finally:
         proceed.set()
         service.close()
