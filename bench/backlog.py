@@ -222,30 +222,28 @@ class GpuSampler:
         return sum(self.samples) / len(self.samples) if self.samples else None
 
 
+def _proc_stat(pid: int | str) -> tuple[int, float] | None:
+    """A process's parent and its user + system CPU seconds, from /proc (None: gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def descendants_cpu_seconds() -> float:
     """CPU seconds used so far by this process and every live process below it."""
-    parents: dict[int, int] = {}
-    cpu: dict[int, float] = {}
-    tick = os.sysconf("SC_CLK_TCK")
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2 :].split()
-        parents[int(entry)] = int(fields[1])
-        cpu[int(entry)] = (int(fields[11]) + int(fields[12])) / tick
+    stats = {int(e): st for e in os.listdir("/proc") if e.isdigit() and (st := _proc_stat(e))}
     mine = {os.getpid()}
     grew = True
     while grew:
         grew = False
-        for pid, parent in parents.items():
+        for pid, (parent, _) in stats.items():
             if parent in mine and pid not in mine:
                 mine.add(pid)
                 grew = True
-    return sum(cpu.get(pid, 0.0) for pid in mine)
+    return sum(stats[pid][1] for pid in mine if pid in stats)
 
 
 @dataclass
@@ -372,12 +370,8 @@ async def serve_stash(paths: Sequence[str]) -> None:
 
 def process_cpu_seconds(pid: int) -> float:
     """User and system CPU seconds of one process."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return 0.0
-    fields = stat[stat.rindex(")") + 2 :].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    stat = _proc_stat(pid)
+    return stat[1] if stat is not None else 0.0
 
 
 def median_side(sides: list[Side]) -> Side:

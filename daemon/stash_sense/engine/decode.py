@@ -189,9 +189,6 @@ class DecodePool:
 
     def __init__(self, workers: int) -> None:
         self.workers = max(workers, 1)
-        self._context = multiprocessing.get_context("forkserver")
-        # Imported once in the fork server, so each worker starts in milliseconds.
-        self._context.set_forkserver_preload(["stash_sense.engine.decode"])
         self._lock = threading.Lock()
         self._pool = self._new_pool(self.workers)
         self._isolated: ProcessPoolExecutor | None = None
@@ -199,12 +196,7 @@ class DecodePool:
 
     def _new_pool(self, workers: int) -> ProcessPoolExecutor:
         """Start a pool of `workers` decoding processes."""
-        return ProcessPoolExecutor(
-            workers,
-            mp_context=self._context,
-            initializer=exit_with_owner,
-            initargs=(os.getpid(),),
-        )
+        return worker_pool(workers)
 
     def submit(self, request: DecodeRequest, *, isolated: bool = False) -> Future[DecodedScene]:
         """Queue a scene for decoding; `isolated` runs it alone (after a worker crash)."""
@@ -218,12 +210,12 @@ class DecodePool:
     def replace_broken(self) -> None:
         """Start fresh pools in place of broken ones (a worker process died)."""
         with self._lock:
-            if _broken(self._pool):
+            if broken(self._pool):
                 self.crashes += 1
                 _LOGGER.warning("A frame-decoding process died; starting new ones")
                 self._pool.shutdown(wait=False, cancel_futures=True)
                 self._pool = self._new_pool(self.workers)
-            if self._isolated is not None and _broken(self._isolated):
+            if self._isolated is not None and broken(self._isolated):
                 self._isolated.shutdown(wait=False, cancel_futures=True)
                 self._isolated = None
 
@@ -272,6 +264,16 @@ def _alive(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
-def _broken(pool: ProcessPoolExecutor) -> bool:
+def worker_pool(workers: int) -> ProcessPoolExecutor:
+    """A pool of engine processes (forkserver: the daemon is multi-threaded) that exit with it."""
+    context = multiprocessing.get_context("forkserver")
+    # Imported once in the fork server, so each worker starts in milliseconds.
+    context.set_forkserver_preload(["stash_sense.engine.decode"])
+    return ProcessPoolExecutor(
+        workers, mp_context=context, initializer=exit_with_owner, initargs=(os.getpid(),)
+    )
+
+
+def broken(pool: ProcessPoolExecutor) -> bool:
     """Tell whether a pool lost a worker and refuses work."""
     return bool(getattr(pool, "_broken", False))

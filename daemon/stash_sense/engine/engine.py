@@ -27,7 +27,7 @@ import queue
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
@@ -66,6 +66,7 @@ class Engine:
         self.sizing = sizing
         self._decoders = DecodePool(sizing.decode_workers)
         self.searcher = SearchProcess() if search_process else None
+        self._warmed: object = None  # the release the search process was last asked to load
         self._blocks = FrameBlocks(sizing.frame_slots)
         self._incoming: queue.Queue[Scene | None] = queue.Queue()
         self._decoded: queue.Queue[_Decoded | None] = queue.Queue()
@@ -188,6 +189,11 @@ class Engine:
         if not scene.done.done():
             scene.done.set_exception(error)
 
+    def _fail_all(self, scenes: Iterable[Scene], error: BaseException) -> None:
+        """Fail every scene of a batch that failed as a whole."""
+        for scene in scenes:
+            self._fail(scene, error)
+
     def _forget(self, scene: Scene) -> None:
         """Release a finished scene's frames and slot."""
         self._drop_frames(scene)
@@ -230,6 +236,7 @@ class Engine:
         scene.block = block
         if self._stopped(scene):
             return True
+        self._warm_search(scene)
         request = scene.request.decode_request(block)
         try:
             future = self._decoders.submit(request, isolated=scene.crashed)
@@ -239,26 +246,22 @@ class Engine:
         future.add_done_callback(lambda done: self._decoded.put((scene, done)))
         return True
 
+    def _warm_search(self, scene: Scene) -> None:
+        """Have the search process load a scene's release while its frames decode."""
+        database = scene.request.pipeline.database
+        if self.searcher is not None and database is not self._warmed:
+            self._warmed = database
+            self.searcher.warm(scene.request.pipeline)
+
     # -- detect: batches of frames across scenes ---------------------------------------
 
     def _detect(self) -> bool:
         """Detect faces in the next batch of frames, gathered across decoded scenes."""
         pending = self._detect_pending
-        if not pending:
-            item = self._decoded.get()
-            if item is None:
-                return False
-            self._admit(*item)
-        while len(pending) < self.sizing.detect_batch:
-            try:
-                item = self._decoded.get_nowait()
-            except queue.Empty:
-                break
-            if item is None:
-                self._decoded.put(None)  # seen again once the pending frames are done
-                break
-            self._admit(*item)
-        batch = _take(pending, self.sizing.detect_batch, self._stopped)
+        limit = self.sizing.detect_batch
+        if not _gather(self._decoded, not pending, lambda: len(pending) >= limit, self._admit):
+            return False
+        batch = _take(pending, limit, self._stopped)
         if not batch:
             return True
         detector = batch[0][0].request.pipeline.models.detector
@@ -267,8 +270,7 @@ class Engine:
             with self._meters["detect"].measure(len(batch)):
                 found = detector.detect_prepared([prepared for _, (_, prepared) in batch])
         except Exception as err:  # the batch's scenes fail; the next batch may be fine
-            for scene in {s for s, _ in batch}:
-                self._fail(scene, err)
+            self._fail_all({s for s, _ in batch}, err)
             return True
         share = (time.perf_counter() - began) / len(batch)
         for (scene, (frame, _)), detections in zip(batch, found, strict=True):
@@ -283,8 +285,9 @@ class Engine:
                 self._detected(scene)
         return True
 
-    def _admit(self, scene: Scene, future: Future[DecodedScene]) -> None:
+    def _admit(self, item: _Decoded) -> None:
         """Take a scene's decoded frames into the detector's batch, or fail it."""
+        scene, future = item
         try:
             decoded = future.result()
         except BrokenProcessPool:
@@ -341,21 +344,12 @@ class Engine:
     def _embed(self) -> bool:
         """Embed the next batch of faces, gathered across scenes."""
         pending = self._embed_pending
-        if not pending:
-            scene = self._to_embed.get()
-            if scene is None:
-                return False
-            self._queue_faces(scene)
-        while len(pending) < self.sizing.embed_batch:
-            try:
-                scene = self._to_embed.get_nowait()
-            except queue.Empty:
-                break
-            if scene is None:
-                self._to_embed.put(None)
-                break
-            self._queue_faces(scene)
-        batch = _take(pending, self.sizing.embed_batch, self._stopped)
+        limit = self.sizing.embed_batch
+        if not _gather(
+            self._to_embed, not pending, lambda: len(pending) >= limit, self._queue_faces
+        ):
+            return False
+        batch = _take(pending, limit, self._stopped)
         if not batch:
             return True
         embedder = batch[0][0].request.pipeline.models.embedder
@@ -367,8 +361,7 @@ class Engine:
                     batch_size=self.sizing.embed_batch,
                 )
         except Exception as err:
-            for scene in {s for s, _ in batch}:
-                self._fail(scene, err)
+            self._fail_all({s for s, _ in batch}, err)
             return True
         share = (time.perf_counter() - began) / len(batch)
         for row, (scene, i) in enumerate(batch):
@@ -396,19 +389,11 @@ class Engine:
 
     def _finish(self) -> bool:
         """Search the database for every ready scene at once, then match each."""
-        first = self._to_finish.get()
-        if first is None:
+        ready: list[Scene] = []
+        if not _gather(
+            self._to_finish, True, lambda: len(ready) >= MAX_SCENES_PER_SEARCH, ready.append
+        ):
             return False
-        ready = [first]
-        while len(ready) < MAX_SCENES_PER_SEARCH:
-            try:
-                scene = self._to_finish.get_nowait()
-            except queue.Empty:
-                break
-            if scene is None:
-                self._to_finish.put(None)
-                break
-            ready.append(scene)
         scenes = [s for s in ready if not self._stopped(s)]
         # Scenes started on different face-database releases search their own.
         by_database: dict[int, list[Scene]] = {}
@@ -435,8 +420,7 @@ class Engine:
                 else:
                     found = pipeline.candidates(facenet, arcface)
         except Exception as err:
-            for scene in scenes:
-                self._fail(scene, err)
+            self._fail_all(scenes, err)
             return
         seconds = time.perf_counter() - began
         start = 0
@@ -459,6 +443,34 @@ class Engine:
             return
         request.on_stage(f"{len(result.persons)} persons")
         self._succeed(scene, result)
+
+
+def _gather(
+    source: queue.Queue[_T | None],
+    wait: bool,
+    enough: Callable[[], bool],
+    take: Callable[[_T], object],
+) -> bool:
+    """Feed a stage from its queue: wait for one item if `wait`, then only what is there.
+
+    Returns False on the end marker met while waiting; met later, it is put back, so it is
+    seen again once the work in hand is done.
+    """
+    if wait:
+        item = source.get()
+        if item is None:
+            return False
+        take(item)
+    while not enough():
+        try:
+            item = source.get_nowait()
+        except queue.Empty:
+            break
+        if item is None:
+            source.put(None)
+            break
+        take(item)
+    return True
 
 
 def _take(

@@ -14,15 +14,13 @@ It costs a second copy of the indices in memory (about 1.6 GiB for the public re
 from __future__ import annotations
 
 import logging
-import multiprocessing
-import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from stash_sense.engine.decode import exit_with_owner
+from stash_sense.engine.decode import broken, worker_pool
 from stash_sense.faces.database import FaceDatabase
 from stash_sense.faces.pipeline import FacePipeline
 from stash_sense.faces.search import search_faces
@@ -85,22 +83,19 @@ class SearchProcess:
     """One process that searches the face database for the engine."""
 
     def __init__(self) -> None:
-        self._context = multiprocessing.get_context("forkserver")
         self._pool: ProcessPoolExecutor | None = None
         self.fallbacks = 0  # batches searched in the daemon's process instead
 
     def _executor(self) -> ProcessPoolExecutor:
         """The search process, started (again) when needed."""
-        if self._pool is None or getattr(self._pool, "_broken", False):
+        if self._pool is None or broken(self._pool):
             if self._pool is not None:
                 self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = ProcessPoolExecutor(
-                1, mp_context=self._context, initializer=exit_with_owner, initargs=(os.getpid(),)
-            )
+            self._pool = worker_pool(1)
         return self._pool
 
     def warm(self, pipeline: FacePipeline) -> None:
-        """Start loading the pipeline's release in the search process now."""
+        """Start loading the pipeline's release in the search process now (may start it)."""
         database = pipeline.database
         self._executor().submit(preload, str(database.directory), database.version, database.ef)
 

@@ -244,8 +244,6 @@ class FaceService:
             gpu = any(CUDA in p or TENSORRT in p for p in providers.values())
             sizing = EngineSizing.resolve(self.engine_config, self.config, gpu=gpu)
             self._engine = Engine(sizing, search_process=self.engine_config.search_process)
-            if self._engine.searcher is not None:
-                self._engine.searcher.warm(pipeline)
             self.status.engine = {"mode": "pipelined", "started": True, **asdict(sizing)}
             _LOGGER.info(
                 "Identification engine started: %d decoding processes, %d scenes at once, "
